@@ -1,0 +1,20 @@
+# Finds third-party packages with messages that name the Debian package to install.
+macro(impasto_require package debian)
+  find_package(${package} ${ARGN} QUIET)
+  if(NOT ${package}_FOUND)
+    message(FATAL_ERROR "${package} not found: install it with `apt-get install ${debian}`, "
+                        "or run scripts/install-deps.sh")
+  endif()
+endmacro()
+
+impasto_require(Torch libtorch-dev)
+impasto_require(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs dnn)
+impasto_require(nlohmann_json nlohmann-json3-dev)
+impasto_require(CURL libcurl4-openssl-dev)
+find_package(Threads REQUIRED)
+if(IMPASTO_BUILD_GUI)
+  impasto_require(Qt6 "qt6-base-dev qt6-charts-dev" COMPONENTS Core Gui Widgets Charts Test)
+endif()
+if(IMPASTO_BUILD_TESTS)
+  impasto_require(GTest "libgtest-dev libgmock-dev")
+endif()

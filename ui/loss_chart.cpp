@@ -1,0 +1,114 @@
+#include "ui/loss_chart.h"
+
+#include <QChart>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QValueAxis>
+#include <cmath>
+
+namespace impasto {
+
+LossChart::LossChart(QWidget* parent)
+    : QChartView(parent), total_(new QLineSeries), content_(new QLineSeries), style_(new QLineSeries),
+      axisX_(new QValueAxis), axisY_(new QLogValueAxis) {
+  auto* chart = new QChart;
+  chart->legend()->setAlignment(Qt::AlignTop);
+  chart->setMargins(QMargins(4, 4, 4, 4));
+  total_->setName(QStringLiteral("J"));
+  content_->setName(QStringLiteral("J_content"));
+  style_->setName(QStringLiteral("J_style"));
+  // Thousands of points: skip the per-point animation machinery.
+  chart->setAnimationOptions(QChart::NoAnimation);
+  for (QLineSeries* s : {total_, content_, style_}) chart->addSeries(s);
+  axisX_->setTitleText(tr("iteration"));
+  axisX_->setLabelFormat(QStringLiteral("%d"));
+  axisY_->setLabelFormat(QStringLiteral("%.0e"));
+  axisY_->setBase(10.0);
+  chart->addAxis(axisX_, Qt::AlignBottom);
+  chart->addAxis(axisY_, Qt::AlignLeft);
+  for (QLineSeries* s : {total_, content_, style_}) {
+    s->attachAxis(axisX_);
+    s->attachAxis(axisY_);
+  }
+  QPen pen = total_->pen();
+  pen.setWidthF(2.0);
+  total_->setPen(pen);
+  setChart(chart);
+  setRenderHint(QPainter::Antialiasing);
+  setMinimumHeight(160);
+  reset(100);
+}
+
+void LossChart::reset(int iterations) {
+  for (QLineSeries* s : {total_, content_, style_}) s->clear();
+  // Weight-change markers are extra series; drop them with the old run.
+  for (QAbstractSeries* s : chart()->series())
+    if (s != total_ && s != content_ && s != style_) {
+      chart()->removeSeries(s);
+      delete s;
+    }
+  markers_ = 0;
+  iterations_ = std::max(1, iterations);
+  axisX_->setRange(0, iterations_);
+  minY_ = maxY_ = 0.0;
+  axisY_->setRange(1e-3, 1e3);
+}
+
+void LossChart::append(int iteration, double value, QList<QPointF>& batch) {
+  // A log axis cannot show zero or negative costs (a term with weight 0): leave a gap.
+  if (!(value > 0.0) || !std::isfinite(value)) return;
+  batch.append(QPointF(iteration, value));
+  if (minY_ == 0.0 || value < minY_) minY_ = value;
+  if (value > maxY_) maxY_ = value;
+}
+
+void LossChart::addReports(const QList<StepReport>& reports) {
+  QList<QPointF> total, content, style;
+  for (const StepReport& r : reports) {
+    append(r.iteration, r.loss, total);
+    append(r.iteration, r.contentLoss, content);
+    append(r.iteration, r.styleLoss, style);
+    if (r.iterations > iterations_) {
+      iterations_ = r.iterations;
+      axisX_->setRange(0, iterations_);
+    }
+  }
+  // One append per series per batch: each append repaints the chart.
+  if (!total.isEmpty()) total_->append(total);
+  if (!content.isEmpty()) content_->append(content);
+  if (!style.isEmpty()) style_->append(style);
+  updateRange();
+}
+
+void LossChart::markWeightChange(int iteration) {
+  if (maxY_ <= 0.0) return;
+  auto* marker = new QLineSeries;
+  marker->setName(markers_ == 0 ? tr("new weights") : QString());
+  marker->append(iteration, std::pow(10.0, std::floor(std::log10(minY_))));
+  marker->append(iteration, std::pow(10.0, std::ceil(std::log10(maxY_))));
+  QPen pen(Qt::gray);
+  pen.setStyle(Qt::DashLine);
+  marker->setPen(pen);
+  chart()->addSeries(marker);
+  marker->attachAxis(axisX_);
+  marker->attachAxis(axisY_);
+  if (markers_ > 0) {
+    const auto markers = chart()->legend()->markers(marker);
+    for (auto* m : markers) m->setVisible(false);
+  }
+  ++markers_;
+}
+
+int LossChart::pointCount() const { return int(total_->count()); }
+
+void LossChart::updateRange() {
+  if (maxY_ <= 0.0) return;
+  const double lo = std::pow(10.0, std::floor(std::log10(minY_)));
+  double hi = std::pow(10.0, std::ceil(std::log10(maxY_)));
+  if (hi <= lo) hi = lo * 10.0;
+  if (axisY_->min() != lo || axisY_->max() != hi) axisY_->setRange(lo, hi);
+}
+
+}  // namespace impasto

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QChartView>
+#include <QList>
+
+#include "core/render.h"
+
+class QLineSeries;
+class QLogValueAxis;
+class QValueAxis;
+
+namespace impasto {
+
+// J, J_content and J_style against the iteration, on a log scale. A weight
+// change mid-run shows as a step in J while the iteration axis runs on.
+class LossChart : public QChartView {
+  Q_OBJECT
+
+ public:
+  explicit LossChart(QWidget* parent = nullptr);
+
+  void reset(int iterations);
+  void addReports(const QList<StepReport>& reports);
+  // Marks the iteration at which new weights were submitted.
+  void markWeightChange(int iteration);
+  int pointCount() const;
+  QLineSeries* totalSeries() const { return total_; }
+
+  QSize sizeHint() const override { return {400, 220}; }
+
+ private:
+  void append(int iteration, double value, QList<QPointF>& batch);
+  void updateRange();
+
+  QLineSeries* total_;
+  QLineSeries* content_;
+  QLineSeries* style_;
+  QValueAxis* axisX_;
+  QLogValueAxis* axisY_;
+  double minY_ = 0.0;
+  double maxY_ = 0.0;
+  int iterations_ = 1;
+  int markers_ = 0;
+};
+
+}  // namespace impasto

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <QList>
+#include <QWidget>
+
+#include "core/model.h"
+#include "core/render.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace impasto {
+
+class LogSlider;
+class ScientificSpinBox;
+
+// One entry of the model picker.
+struct ModelChoice {
+  QString id;     // library name, or "file:" + path for a model file
+  QString title;
+  QString state;  // "installed", "not downloaded (548 MB)", ...
+  bool usable = false;  // installed or a file that exists
+};
+
+// The knobs of a render: the model, α and β, the per-layer λ table and the
+// content layer, output size, iterations, optimiser, init, seed, TV, pooling.
+// Weights (α, β, λ, the layer check boxes, TV) stay editable while a render
+// runs and are applied live; the rest is locked until it ends.
+class ParameterPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ParameterPanel(QWidget* parent = nullptr);
+
+  // The model whose layers the table shows, and its defaults (resolved settings).
+  // Layer choices set earlier by setSettings are kept when the new model has them.
+  void setModelLayers(const std::vector<std::string>& layers, const RenderSettings& defaults);
+  void clearModelLayers();
+  bool hasLayers() const;
+
+  RenderSettings settings() const;
+  void setSettings(const RenderSettings& settings);
+  LossWeights weights() const;
+
+  Pooling pooling() const;
+  void setPooling(Pooling pooling);
+
+  void setModelChoices(const QList<ModelChoice>& choices, const QString& currentId);
+  QString currentModelId() const;
+  void setModelState(const QString& text);
+
+  void setRunning(bool running);
+
+  // For tests and presets: direct access to the live controls.
+  LogSlider* alphaSlider() const { return alpha_; }
+  LogSlider* betaSlider() const { return beta_; }
+  LogSlider* tvSlider() const { return tv_; }
+  QTableWidget* layerTable() const { return layers_; }
+  QComboBox* modelCombo() const { return model_; }
+  void setStyleLayer(const std::string& layer, bool used, std::optional<double> lambda = std::nullopt);
+
+ signals:
+  // α, β, a λ, a layer check box or TV changed by the user.
+  void weightsEdited();
+  void modelChosen(const QString& id);
+  void poolingChosen();
+  void manageModelsRequested();
+
+ private:
+  QWidget* buildModelGroup();
+  QWidget* buildWeightsGroup();
+  QWidget* buildLayersGroup();
+  QWidget* buildOutputGroup();
+  void applyLayerChoices(const std::map<std::string, double>& styleLayers, const std::string& contentLayer);
+  int rowOf(const std::string& layer) const;
+  ScientificSpinBox* lambdaBox(int row) const;
+
+  QComboBox* model_ = nullptr;
+  QLabel* modelState_ = nullptr;
+  QPushButton* manage_ = nullptr;
+  QComboBox* pooling_ = nullptr;
+  LogSlider* alpha_ = nullptr;
+  LogSlider* beta_ = nullptr;
+  LogSlider* tv_ = nullptr;
+  QTableWidget* layers_ = nullptr;
+  QComboBox* contentLayer_ = nullptr;
+  QSpinBox* size_ = nullptr;
+  QSpinBox* iterations_ = nullptr;
+  QComboBox* optimizer_ = nullptr;
+  ScientificSpinBox* learningRate_ = nullptr;
+  QComboBox* init_ = nullptr;
+  QSpinBox* seed_ = nullptr;
+  QList<QWidget*> lockedWhileRunning_;
+  bool filling_ = false;
+  // Layer choices from a preset that arrived before the model's layers.
+  std::optional<std::pair<std::map<std::string, double>, std::string>> pendingLayers_;
+};
+
+}  // namespace impasto
