@@ -11,7 +11,8 @@ namespace impasto {
 // Reads a sequential CNN from a Caffe deploy prototxt and its .caffemodel
 // weights with OpenCV's dnn module, keeping the prototxt's layer names.
 // Throws Error(Model) like readOnnxLayers.
-std::vector<LayerSpec> readCaffeLayers(const std::filesystem::path& prototxt, const std::filesystem::path& caffemodel);
+std::vector<LayerSpec> readCaffeLayers(const std::filesystem::path& prototxt,
+                                       const std::filesystem::path& caffemodel);
 
 // The deploy prototxt that goes with a .caffemodel: <stem>.prototxt or
 // <stem>_deploy.prototxt or deploy.prototxt beside it, else the one we ship

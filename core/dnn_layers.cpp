@@ -1,8 +1,7 @@
 #include "core/dnn_layers.h"
 
-#include <set>
-
 #include <opencv2/dnn/all_layers.hpp>
+#include <set>
 
 #include "core/error.h"
 
@@ -26,8 +25,8 @@ constexpr int kOpenCvAvePool = 1;
 
 // Layers that only start the classifier: the features end before them.
 bool isHead(const cv::Ptr<cv::dnn::Layer>& layer) {
-  static const std::set<std::string> heads{"Flatten", "Reshape", "InnerProduct", "Gemm", "MatMul",
-                                           "Softmax", "SoftMax", "LogSoftmax", "Squeeze"};
+  static const std::set<std::string> heads{"Flatten", "Reshape", "InnerProduct", "Gemm",   "MatMul",
+                                           "Softmax", "SoftMax", "LogSoftmax",   "Squeeze"};
   if (heads.count(layer->type)) return true;
   auto pool = layer.dynamicCast<cv::dnn::PoolingLayer>();
   return pool && pool->globalPooling;
@@ -36,12 +35,11 @@ bool isHead(const cv::Ptr<cv::dnn::Layer>& layer) {
 bool isPassThrough(const std::string& type) { return type == "Identity" || type == "Dropout"; }
 
 // Same value on both axes, or fail.
-int square(const std::vector<size_t>& values, int fallback, const std::string& what, const std::string& origin,
-           const std::string& layer) {
+int square(const std::vector<size_t>& values, int fallback, const std::string& what,
+           const std::string& origin, const std::string& layer) {
   if (values.empty()) return fallback;
   for (size_t v : values)
-    if (v != values[0])
-      unsupported(origin, "layer " + layer + " has a different " + what + " per axis");
+    if (v != values[0]) unsupported(origin, "layer " + layer + " has a different " + what + " per axis");
   return static_cast<int>(values[0]);
 }
 
@@ -97,7 +95,8 @@ LayerSpec convolution(const cv::Ptr<cv::dnn::BaseConvolutionLayer>& conv, const 
   return spec;
 }
 
-LayerSpec pooling(const cv::Ptr<cv::dnn::PoolingLayer>& pool, const std::string& name, const std::string& origin) {
+LayerSpec pooling(const cv::Ptr<cv::dnn::PoolingLayer>& pool, const std::string& name,
+                  const std::string& origin) {
   LayerSpec spec;
   spec.name = name;
   if (pool->type == kOpenCvMaxPool) {
@@ -115,7 +114,7 @@ LayerSpec pooling(const cv::Ptr<cv::dnn::PoolingLayer>& pool, const std::string&
     const int end = square(pool->pads_end, begin, "padding", origin, name);
     if (begin == end) {
       spec.padding = begin;
-    } else if (begin == 0) {
+    } else if (begin == 0 && end == spec.stride - 1) {  // TensorFlow's "same", exported
       spec.padAfter = end;
     } else {
       unsupported(origin, "pooling layer " + name + " pads unevenly on both sides");

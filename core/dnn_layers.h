@@ -1,9 +1,8 @@
 #pragma once
 
+#include <opencv2/dnn.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/dnn.hpp>
 
 #include "core/layers.h"
 

@@ -24,6 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+constexpr std::int64_t kWorthwhileBytes = 64 * 1024;
+constexpr int kMaxTriesPerUrl = 100;
+
 void initialiseCurlOnce() {
   // curl_global_init is not thread-safe and must run once per process; it is
   // never undone, because other threads may still hold easy handles at exit.
@@ -54,9 +57,7 @@ std::string fileNameOf(const fs::path& path) { return path.filename().string(); 
 // few seconds so the ETA does not jump with every packet.
 class ProgressTracker {
  public:
-  explicit ProgressTracker(const DownloadProgressFn& fn) : fn_(fn) {
-    samples_.emplace_back(Clock::now(), 0);
-  }
+  explicit ProgressTracker(const DownloadProgressFn& fn) : fn_(fn) { samples_.emplace_back(Clock::now(), 0); }
 
   void set(std::int64_t done, std::int64_t total) {
     done_ = done;
@@ -105,10 +106,11 @@ struct Transfer {
   std::int64_t expectedSize = 0;
   bool bodyStarted = false;
   bool restartedFromZero = false;
-  std::int64_t rangeStart = -1;      // from Content-Range
-  std::int64_t announcedTotal = 0;   // full size from Content-Range / Content-Length
+  std::int64_t rangeStart = -1;     // from Content-Range
+  std::int64_t announcedTotal = 0;  // full size from Content-Range / Content-Length
   std::int64_t contentLength = -1;
-  std::string failure;  // why a callback stopped the transfer
+  std::string failure;       // why a callback stopped the transfer
+  bool writeFailed = false;  // our disk, not the server, is the problem
   ProgressTracker* progress = nullptr;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -163,6 +165,7 @@ std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) 
         t.file.reset(std::fopen(t.part.c_str(), "wb"));
         if (!t.file) {
           t.failure = "cannot write " + t.part.string() + ": " + std::strerror(errno);
+          t.writeFailed = true;
           return 0;
         }
         t.offset = 0;
@@ -175,6 +178,7 @@ std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) 
   }
   if (std::fwrite(data, 1, bytes, t.file.get()) != bytes) {
     t.failure = "cannot write " + t.part.string() + ": " + std::strerror(errno);
+    t.writeFailed = true;
     return 0;
   }
   t.written += std::int64_t(bytes);
@@ -223,15 +227,24 @@ bool isTransient(CURLcode code) {
 
 std::string httpStatusText(long status) {
   switch (status) {
-    case 401: return "HTTP 401 (authentication required)";
-    case 403: return "HTTP 403 (forbidden)";
-    case 404: return "HTTP 404 (not found)";
-    case 410: return "HTTP 410 (gone)";
-    case 429: return "HTTP 429 (too many requests)";
-    case 500: return "HTTP 500 (server error)";
-    case 502: return "HTTP 502 (bad gateway)";
-    case 503: return "HTTP 503 (service unavailable)";
-    default: return "HTTP " + std::to_string(status);
+    case 401:
+      return "HTTP 401 (authentication required)";
+    case 403:
+      return "HTTP 403 (forbidden)";
+    case 404:
+      return "HTTP 404 (not found)";
+    case 410:
+      return "HTTP 410 (gone)";
+    case 429:
+      return "HTTP 429 (too many requests)";
+    case 500:
+      return "HTTP 500 (server error)";
+    case 502:
+      return "HTTP 502 (bad gateway)";
+    case 503:
+      return "HTTP 503 (service unavailable)";
+    default:
+      return "HTTP " + std::to_string(status);
   }
 }
 
@@ -309,6 +322,10 @@ AttemptResult attempt(const std::string& url, const fs::path& part, std::int64_t
     result.outcome = Outcome::Cancelled;
     return result;
   }
+  if (t.writeFailed)
+    throw Error(ErrorKind::Output,
+                "Download of " + fileNameOf(part) + " stopped: " + t.failure +
+                    ". Free some disk space or choose another folder (IMPASTO_MODEL_DIR).");
   if (!t.failure.empty()) {
     result.outcome = Outcome::NextUrl;
     result.reason = t.failure;
@@ -328,7 +345,8 @@ AttemptResult attempt(const std::string& url, const fs::path& part, std::int64_t
   }
   result.reason = code == CURLE_HTTP_RETURNED_ERROR
                       ? httpStatusText(status)
-                      : std::string(curl_easy_strerror(code)) + (errorBuffer[0] ? std::string(" (") + errorBuffer + ")" : "");
+                      : std::string(curl_easy_strerror(code)) +
+                            (errorBuffer[0] ? std::string(" (") + errorBuffer + ")" : "");
   // A connect timeout means the host is unreachable, not that a transfer broke.
   const bool neverConnected = code == CURLE_OPERATION_TIMEDOUT && status == 0 && t.written == 0;
   result.outcome = isTransient(code) && !neverConnected ? Outcome::Retry : Outcome::NextUrl;
@@ -348,14 +366,14 @@ bool sleepUnlessCancelled(std::chrono::milliseconds delay, const std::atomic<boo
 [[noreturn]] void throwCancelled(const fs::path& destination, const fs::path& part) {
   std::error_code ec;
   const auto kept = fs::exists(part, ec) ? std::int64_t(fs::file_size(part, ec)) : 0;
-  throw Error(ErrorKind::Cancelled,
-              "Download of " + fileNameOf(destination) + " cancelled. The " + formatByteSize(kept) +
-                  " received so far are kept in " + part.string() +
-                  "; downloading again resumes from there.");
+  throw Error(ErrorKind::Cancelled, "Download of " + fileNameOf(destination) + " cancelled. The " +
+                                        formatByteSize(kept) + " received so far are kept in " +
+                                        part.string() + "; downloading again resumes from there.");
 }
 
 // Checks a complete .part; returns why it is wrong, or "" when it is right.
-std::string checkDownloaded(const fs::path& part, std::int64_t expectedSize, const std::string& expectedSha256) {
+std::string checkDownloaded(const fs::path& part, std::int64_t expectedSize,
+                            const std::string& expectedSha256) {
   std::error_code ec;
   const auto size = std::int64_t(fs::file_size(part, ec));
   if (ec) return "the downloaded file vanished: " + ec.message();
@@ -441,11 +459,13 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
   std::vector<std::string> failures;
   for (const auto& url : candidates) {
     int fruitlessTries = 0;
+    int tries = 0;
     auto delay = options.retryDelay;
     bool retriedFromZero = false;
     while (true) {
       std::error_code sizeError;
-      const std::int64_t before = fs::exists(part, sizeError) ? std::int64_t(fs::file_size(part, sizeError)) : 0;
+      const std::int64_t before =
+          fs::exists(part, sizeError) ? std::int64_t(fs::file_size(part, sizeError)) : 0;
       progress.set(before, expectedSize);
       AttemptResult result = attempt(url, part, expectedSize, options, progress);
       if (result.outcome == Outcome::Cancelled) throwCancelled(destination, part);
@@ -457,8 +477,8 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
           progress.report(true);
           fs::rename(part, destination, ec);
           if (ec)
-            throw Error(ErrorKind::Output, "Cannot move " + part.string() + " to " + destination.string() +
-                                               ": " + ec.message());
+            throw Error(ErrorKind::Output,
+                        "Cannot move " + part.string() + " to " + destination.string() + ": " + ec.message());
           return;
         }
         fs::remove(part, ec);
@@ -477,13 +497,15 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
         continue;
       }
       if (result.outcome == Outcome::Retry) {
-        if (result.received > 0) {
-          fruitlessTries = 0;  // progress was made: a flaky link, not a dead one
+        // A try that brought a good chunk is a flaky link worth staying on; a
+        // trickle (a stalled server) counts as a failure, so it cannot loop.
+        if (result.received >= kWorthwhileBytes) {
+          fruitlessTries = 0;
           delay = options.retryDelay;
         } else {
           ++fruitlessTries;
         }
-        if (fruitlessTries < options.attemptsPerUrl) {
+        if (fruitlessTries < options.attemptsPerUrl && ++tries < kMaxTriesPerUrl) {
           if (!sleepUnlessCancelled(delay, options.cancel)) throwCancelled(destination, part);
           delay = std::min(delay * 2, std::chrono::milliseconds(30000));
           continue;

@@ -47,6 +47,10 @@ struct Header {
   Format format = Format::Png;
   ImageSize stored;     // as the pixels are stored
   int orientation = 1;  // EXIF/TIFF orientation 1-8
+  // Where a TIFF's orientation value sits and its byte order, so the decoder
+  // can be shown an upright file (see loadImage).
+  std::optional<std::uint64_t> tiffOrientationAt;
+  bool tiffBigEndian = false;
   ImageSize displayed() const {
     return orientation >= 5 ? ImageSize{stored.height, stored.width} : stored;
   }
@@ -123,6 +127,8 @@ std::uint64_t be64(std::string_view b, std::size_t i) { return std::uint64_t(be3
 struct TiffTags {
   std::optional<std::uint64_t> width, height;
   int orientation = 1;
+  std::optional<std::uint64_t> orientationAt;  // file offset of the orientation value
+  bool bigEndian = false;
 };
 
 // Reads tags 256 (width), 257 (height) and 274 (orientation) of the first IFD.
@@ -164,6 +170,7 @@ TiffTags parseTiffTags(Source& source) {
   const std::string entries = need(source, ifd + countSize, static_cast<std::size_t>(count) * entrySize,
                                    "TIFF directory");
   TiffTags tags;
+  tags.bigEndian = big;
   for (std::size_t e = 0; e < count; ++e) {
     const std::size_t at = e * entrySize;
     const std::uint32_t tag = u16(entries, at);
@@ -177,7 +184,10 @@ TiffTags parseTiffTags(Source& source) {
     if (!value) continue;
     if (tag == 256) tags.width = *value;
     else if (tag == 257) tags.height = *value;
-    else if (tag == 274 && *value >= 1 && *value <= 8) tags.orientation = static_cast<int>(*value);
+    else if (tag == 274 && type == 3 && *value >= 1 && *value <= 8) {
+      tags.orientation = static_cast<int>(*value);
+      tags.orientationAt = ifd + countSize + valueAt;
+    }
   }
   return tags;
 }
@@ -190,6 +200,8 @@ Header probeTiff(Source& source) {
   header.format = Format::Tiff;
   header.stored = {static_cast<int>(*tags.width), static_cast<int>(*tags.height)};
   header.orientation = tags.orientation;
+  header.tiffOrientationAt = tags.orientationAt;
+  header.tiffBigEndian = tags.bigEndian;
   return header;
 }
 
@@ -200,15 +212,20 @@ bool isJpegSof(std::uint32_t marker) {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
-int exifOrientation(const std::string& app1) {
-  static constexpr std::string_view kExif("Exif\0\0", 6);
-  if (app1.size() < kExif.size() || std::string_view(app1).substr(0, kExif.size()) != kExif) return 1;
-  MemorySource tiff(std::string_view(app1).substr(kExif.size()));
+// Orientation from an EXIF block (a TIFF structure).
+int exifOrientation(std::string_view tiffBytes) {
+  MemorySource tiff(tiffBytes);
   try {
     return parseTiffTags(tiff).orientation;
   } catch (const Corrupt&) {
     return 1;  // a broken EXIF block should not make a good photo unreadable
   }
+}
+
+int jpegExifOrientation(const std::string& app1) {
+  static constexpr std::string_view kExif("Exif\0\0", 6);
+  if (app1.size() < kExif.size() || std::string_view(app1).substr(0, kExif.size()) != kExif) return 1;
+  return exifOrientation(std::string_view(app1).substr(kExif.size()));
 }
 
 Header probeJpeg(Source& source) {
@@ -233,7 +250,7 @@ Header probeJpeg(Source& source) {
       const std::string app1 = need(source, at + 2, length - 2, "EXIF block");
       if (app1.compare(0, 4, "Exif") == 0) {
         sawExif = true;
-        header.orientation = exifOrientation(app1);
+        header.orientation = jpegExifOrientation(app1);
       }
     } else if (isJpegSof(code)) {
       const std::string sof = need(source, at + 2, 5, "JPEG frame header");
@@ -286,6 +303,21 @@ Header probePng(Source& source) {
   Header header;
   header.format = Format::Png;
   header.stored = {static_cast<int>(width), static_cast<int>(height)};
+
+  // An eXIf chunk may carry an orientation (browsers and OpenCV honour it).
+  // Some writers put it after the image data, so walk every chunk header;
+  // this seeks past the data and stays cheap.
+  std::uint64_t at = 8;
+  for (int chunks = 0; chunks < 1'000'000; ++chunks) {
+    const std::string chunk = source.read(at, 8);
+    if (chunk.size() < 8 || chunk.compare(4, 4, "IEND") == 0) break;
+    const std::uint32_t length = be32(chunk, 0);
+    if (chunk.compare(4, 4, "eXIf") == 0 && length <= (1u << 20)) {
+      header.orientation = exifOrientation(source.read(at + 8, length));
+      break;
+    }
+    at += 12 + std::uint64_t(length);
+  }
   return header;
 }
 
@@ -468,29 +500,39 @@ cv::Mat toFloatRgb(const cv::Mat& decoded, const fs::path& path) {
       throw Error(ErrorKind::Input, path.string() + " stores its pixels in a sample format Impasto cannot read. "
                                                     "Convert it to an 8- or 16-bit PNG and try again.");
   }
-  cv::Mat image;
-  decoded.convertTo(image, CV_MAKETYPE(CV_32F, decoded.channels()), scale);
-  if (decoded.depth() == CV_32F || decoded.depth() == CV_64F) clampToUnit(image);
-
-  std::vector<cv::Mat> planes;
-  cv::split(image, planes);
-  switch (planes.size()) {
-    case 1: planes = {planes[0], planes[0], planes[0]}; break;
-    case 2: planes = {planes[0], planes[0], planes[0], planes[1]}; break;
-    case 3: planes = {planes[2], planes[1], planes[0]}; break;
-    case 4: planes = {planes[2], planes[1], planes[0], planes[3]}; break;
-    default:
-      throw Error(ErrorKind::Input, path.string() + " has " + std::to_string(planes.size()) +
-                                        " colour channels; Impasto reads grey, RGB and RGBA images.");
+  const int channels = decoded.channels();
+  if (channels < 1 || channels > 4) {
+    throw Error(ErrorKind::Input, path.string() + " has " + std::to_string(channels) +
+                                      " colour channels; Impasto reads grey, RGB and RGBA images.");
   }
-  if (planes.size() == 4) {
-    const cv::Mat alpha = planes[3];
-    const cv::Mat white = 1.0 - alpha;
-    for (int c = 0; c < 3; ++c) planes[c] = planes[c].mul(alpha) + white;
-    planes.pop_back();
-  }
+  const bool floating = decoded.depth() == CV_32F || decoded.depth() == CV_64F;
   cv::Mat rgb;
-  cv::merge(planes, rgb);
+  if (channels == 1 || channels == 3) {
+    // Reorder at the decoded depth first: at 100 megapixels every float copy costs 1.2 GB.
+    cv::Mat source = decoded;
+    if (decoded.depth() == CV_64F) decoded.convertTo(source, CV_32F);  // cvtColor has no 64-bit path
+    cv::cvtColor(source, rgb, channels == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
+    rgb.convertTo(rgb, CV_32FC3, scale);
+    if (floating) clampToUnit(rgb);
+    return rgb;
+  }
+  cv::Mat withAlpha;
+  decoded.convertTo(withAlpha, CV_MAKETYPE(CV_32F, channels), scale);
+  if (floating) clampToUnit(withAlpha);
+  rgb.create(decoded.size(), CV_32FC3);
+  for (int y = 0; y < rgb.rows; ++y) {
+    const float* in = withAlpha.ptr<float>(y);
+    auto* out = rgb.ptr<cv::Vec3f>(y);
+    for (int x = 0; x < rgb.cols; ++x, in += channels) {
+      const float alpha = in[channels - 1];
+      const float white = 1.f - alpha;
+      // Grey+alpha has one colour sample; BGRA has three in reverse order.
+      const float r = channels == 2 ? in[0] : in[2];
+      const float g = channels == 2 ? in[0] : in[1];
+      const float b = in[0];
+      out[x] = {r * alpha + white, g * alpha + white, b * alpha + white};
+    }
+  }
   return rgb;
 }
 
@@ -584,7 +626,7 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
                     megapixels(maxPixels) + " megapixels. Downscale it first (for example to 4000 pixels "
                                             "on the longest side) and try again.");
   }
-  const std::string bytes = readFileBytes(path);
+  std::string bytes = readFileBytes(path);
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     throw Error(ErrorKind::Input, path.string() + " is larger than 2 GB; Impasto cannot decode it. "
                                                   "Downscale or recompress it first.");
@@ -599,8 +641,16 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
   }
   if (!complete) throw Error(ErrorKind::Input, truncatedOrCorrupt(path, header.format, "the data ends early"));
 
-  // JPEG has no alpha, and its orientation is applied below from our own
-  // header parse so that probeImageSize and loadImage always agree.
+  // OpenCV applies a TIFF's orientation on some decoding paths (8-bit) and not
+  // on others (16-bit), differently across versions; mark the file upright and
+  // apply the orientation below, as for JPEG, so that probeImageSize and
+  // loadImage always agree.
+  if (header.tiffOrientationAt && *header.tiffOrientationAt + 2 <= bytes.size()) {
+    const auto at = static_cast<std::size_t>(*header.tiffOrientationAt);
+    bytes[at] = header.tiffBigEndian ? '\0' : '\1';
+    bytes[at + 1] = header.tiffBigEndian ? '\1' : '\0';
+  }
+  // JPEG has no alpha, so it can be decoded as colour.
   const int flags = header.format == Format::Jpeg ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
                                                   : cv::IMREAD_UNCHANGED;
   cv::Mat decoded;

@@ -29,7 +29,7 @@ std::vector<ChannelActivation> strongestChannelActivations(const Model& model, c
     }
 
     torch::NoGradGuard noGrad;
-    FeatureExtractor extractor(model, {layer});
+    FeatureExtractor extractor(model, std::vector<std::string>{layer});
     const torch::Tensor activation = extractor->forward(imageToTensor(image)).at(layer)[0].contiguous();  // [C, H, W]
     const int channels = int(activation.size(0));
     const int height = int(activation.size(1));

@@ -12,6 +12,8 @@ void Lbfgs::reset() {
   history_.clear();
   previousX_ = torch::Tensor();
   previousGrad_ = torch::Tensor();
+  lastDirection_ = torch::Tensor();
+  lastStep_ = 0.0;
   gammaScale_ = 1.0;
 }
 
@@ -31,9 +33,15 @@ torch::Tensor Lbfgs::direction(const torch::Tensor& grad) const {
   return q;
 }
 
-void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad) {
+void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad, double loss) {
   torch::NoGradGuard noGrad;
   torch::Tensor g = grad.reshape({-1});
+  if (previousX_.defined() && loss > previousLoss_ && lastStep_ > 1e-12) {
+    // Overshot: back to the last good point, half as far along the same direction.
+    lastStep_ *= 0.5;
+    x.copy_(previousX_.view_as(x)).add_(lastDirection_.view_as(x), lastStep_).clamp_(lo_, hi_);
+    return;
+  }
   if (previousX_.defined()) {
     torch::Tensor s = x.reshape({-1}) - previousX_;
     torch::Tensor y = g - previousGrad_;
@@ -59,6 +67,9 @@ void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad) {
   }
   previousX_ = x.reshape({-1}).clone();
   previousGrad_ = g.clone();
+  previousLoss_ = loss;
+  lastDirection_ = d;
+  lastStep_ = t;
   x.add_(d.view_as(x), t).clamp_(lo_, hi_);
 }
 

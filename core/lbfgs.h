@@ -14,8 +14,11 @@ class Lbfgs {
  public:
   explicit Lbfgs(int historySize = 20, double learningRate = 1.0, double lo = 0.0, double hi = 1.0);
 
-  // x: the current iterate, grad: ∇J at x. Updates x in place.
-  void step(torch::Tensor& x, const torch::Tensor& grad);
+  // x: the current iterate, grad: ∇J at x, loss: J(x). Updates x in place.
+  // Without a line search a step can overshoot; when J rose, the step is
+  // retried from the last good point with half the length, still at one
+  // evaluation of J per step.
+  void step(torch::Tensor& x, const torch::Tensor& grad, double loss);
 
   // Forgets the curvature history, e.g. when the cost function changed.
   void reset();
@@ -32,6 +35,9 @@ class Lbfgs {
   double lo_, hi_;
   std::deque<Pair> history_;
   torch::Tensor previousX_, previousGrad_;
+  double previousLoss_ = 0.0;
+  torch::Tensor lastDirection_;
+  double lastStep_ = 0.0;
   double gammaScale_ = 1.0;
 };
 

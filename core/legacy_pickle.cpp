@@ -1,11 +1,13 @@
 #include "core/legacy_pickle.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -16,7 +18,7 @@ namespace {
 
 // A state_dict pickle holds a few objects per tensor; these bounds are far
 // above any real file and keep a hostile one from exhausting memory.
-constexpr std::size_t kMaxObjects = std::size_t{1} << 20;
+constexpr std::size_t kMaxObjects = std::size_t{1} << 18;
 constexpr std::size_t kMaxStack = std::size_t{1} << 20;
 constexpr std::size_t kMaxMemo = std::size_t{1} << 20;
 constexpr std::size_t kMaxMarks = std::size_t{1} << 16;
@@ -44,9 +46,10 @@ class Failure {
                                       "state_dict (save model.state_dict() rather than the whole model).");
   }
   [[noreturn]] void truncated(std::uint64_t at, std::uint64_t size) const {
-    throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': it ends too early (needs more than its " +
-                                      std::to_string(size) + " bytes, at byte " + std::to_string(at) +
-                                      "); it is probably an incomplete download. Download it again.");
+    throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': it ends too early (it has " +
+                                      std::to_string(size) + " bytes; what starts at byte " + std::to_string(at) +
+                                      " runs past the end). It is probably an incomplete download; download it "
+                                      "again.");
   }
   const std::string& fileName() const { return fileName_; }
 
@@ -70,7 +73,7 @@ class ByteReader {
   std::uint64_t remaining() const { return size_ - pos_; }
 
   void need(std::uint64_t n) const {
-    if (n > remaining()) fail_.truncated(pos_ + std::min(n, remaining()), size_);
+    if (n > remaining()) fail_.truncated(pos_, size_);
   }
 
   void read(void* dst, std::uint64_t n) {
@@ -115,10 +118,9 @@ class ByteReader {
 
   std::array<std::uint8_t, 4> peek4() {
     std::array<std::uint8_t, 4> head{};
-    if (size_ >= 4) {
-      in_.read(reinterpret_cast<char*>(head.data()), 4);
-      in_.seekg(static_cast<std::streamoff>(pos_));
-    }
+    in_.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(std::min<std::uint64_t>(size_, 4)));
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(pos_));
     return head;
   }
 
@@ -147,6 +149,7 @@ struct StorageRef {
 };
 
 struct TensorRef {
+  bool awaitingState = false;  // made by torch.FloatTensor(), filled by BUILD
   StorageRef storage;
   std::int64_t offset = 0;
   std::vector<std::int64_t> sizes;
@@ -156,16 +159,22 @@ struct TensorRef {
 // A Python value from the restricted world a state_dict lives in. All
 // objects are owned by the Unpickler's arena, so cycles a hostile pickle may
 // build (a list appended to itself) cost nothing and leak nothing.
+struct Obj;
+
+struct DictData {
+  std::vector<std::pair<Obj*, Obj*>> entries;             // in insertion order
+  std::unordered_map<std::string, std::size_t> strIndex;  // Str key -> entry
+};
+
 struct Obj {
   Type type = Type::None;
   std::int64_t i = 0;
   double f = 0.0;
-  std::string s;  // Str; Global "module.name"; BigInt little-endian bytes
-  std::vector<Obj*> items;                        // Tuple, List
-  std::vector<std::pair<Obj*, Obj*>> entries;     // Dict, in insertion order
-  std::unordered_map<std::string, std::size_t> strIndex;  // Dict: Str key -> entry
-  StorageRef storage;                             // Storage
-  TensorRef tensor;                               // Tensor
+  std::string s;               // Str; Global "module.name"; BigInt little-endian bytes
+  std::vector<Obj*> items;     // Tuple, List
+  std::unique_ptr<DictData> dict;
+  std::unique_ptr<StorageRef> storage;
+  std::unique_ptr<TensorRef> tensor;
 };
 
 struct StorageType {
@@ -181,24 +190,39 @@ constexpr StorageType kStorageTypes[] = {
     {"ByteStorage", c10::ScalarType::Byte},     {"BoolStorage", c10::ScalarType::Bool},
 };
 
-const StorageType* findStorageType(const std::string& global) {
-  // GPU-saved files name torch.cuda.*Storage; the bytes are the same.
+// "torch.FloatStorage" -> "Float"; GPU-saved files name torch.cuda.*, same bytes.
+std::string torchTypePrefix(const std::string& global, const std::string& suffix) {
   std::string name;
   if (global.rfind("torch.cuda.", 0) == 0)
     name = global.substr(11);
   else if (global.rfind("torch.", 0) == 0)
     name = global.substr(6);
   else
-    return nullptr;
+    return {};
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return {};
+  return name.substr(0, name.size() - suffix.size());
+}
+
+const StorageType* findStorageType(const std::string& global) {
+  const std::string prefix = torchTypePrefix(global, "Storage");
   for (const auto& t : kStorageTypes)
-    if (name == t.name) return &t;
+    if (!prefix.empty() && prefix + "Storage" == t.name) return &t;
   return nullptr;
+}
+
+// torch.FloatTensor etc.: the oldest files pickle a tensor as FloatTensor()
+// followed by BUILD with (storage, offset, size, stride).
+bool isTensorClass(const std::string& global) {
+  const std::string prefix = torchTypePrefix(global, "Tensor");
+  for (const auto& t : kStorageTypes)
+    if (!prefix.empty() && prefix + "Storage" == t.name) return true;
+  return false;
 }
 
 bool isAllowedGlobal(const std::string& global) {
   return global == "collections.OrderedDict" || global == "torch._utils._rebuild_tensor_v2" ||
          global == "torch._utils._rebuild_tensor" || global == "torch._utils._rebuild_parameter" ||
-         findStorageType(global) != nullptr;
+         findStorageType(global) != nullptr || isTensorClass(global);
 }
 
 struct StorageInfo {
@@ -388,10 +412,11 @@ class Unpickler {
           push(reduce(cls, args));
           break;
         }
-        case 'b':  // BUILD: object state (OrderedDict._metadata); weights do not need it
-          pop();
-          top();
+        case 'b': {  // BUILD
+          Obj* state = pop();
+          build(top(), state);
           break;
+        }
         case 's': {  // SETITEM
           Obj* value = pop();
           Obj* key = pop();
@@ -435,8 +460,12 @@ class Unpickler {
   Obj* make(Type type) {
     if (arena_.size() >= kMaxObjects) fail_.unsupported("its pickle holds more objects than a weights file would");
     arena_.emplace_back();
-    arena_.back().type = type;
-    return &arena_.back();
+    Obj* o = &arena_.back();
+    o->type = type;
+    if (type == Type::Dict) o->dict = std::make_unique<DictData>();
+    if (type == Type::Storage) o->storage = std::make_unique<StorageRef>();
+    if (type == Type::Tensor) o->tensor = std::make_unique<TensorRef>();
+    return o;
   }
   Obj* makeInt(std::int64_t v) {
     Obj* o = make(Type::Int);
@@ -506,14 +535,14 @@ class Unpickler {
   void setItem(Obj* dict, Obj* key, Obj* value) {
     if (dict->type != Type::Dict) fail_.corrupt("a pickle sets an item on something that is not a dict");
     if (key->type == Type::Str) {
-      auto it = dict->strIndex.find(key->s);
-      if (it != dict->strIndex.end()) {
-        dict->entries[it->second].second = value;
+      auto it = dict->dict->strIndex.find(key->s);
+      if (it != dict->dict->strIndex.end()) {
+        dict->dict->entries[it->second].second = value;
         return;
       }
-      dict->strIndex.emplace(key->s, dict->entries.size());
+      dict->dict->strIndex.emplace(key->s, dict->dict->entries.size());
     }
-    dict->entries.emplace_back(key, value);
+    dict->dict->entries.emplace_back(key, value);
   }
   void append(Obj* list, Obj* value) {
     if (list->type != Type::List) fail_.corrupt("a pickle appends to something that is not a list");
@@ -556,13 +585,14 @@ class Unpickler {
       const bool v2 = name == "torch._utils._rebuild_tensor_v2";
       if (v2 ? (a.size() < 6 || a.size() > 7) : a.size() != 4)
         fail_.corrupt(name + " is called with " + std::to_string(a.size()) + " arguments");
-      if (a[0]->type != Type::Storage) fail_.corrupt("a tensor is not built on a storage");
       Obj* t = make(Type::Tensor);
-      t->tensor.storage = a[0]->storage;
-      t->tensor.offset = intArg(a[1], "storage offset");
-      t->tensor.sizes = intTuple(a[2], "size");
-      t->tensor.strides = intTuple(a[3], "stride");
-      validate(t->tensor);
+      setTensor(*t->tensor, a);
+      return t;
+    }
+    if (isTensorClass(name)) {
+      if (!a.empty()) fail_.corrupt(name + " is called with arguments");
+      Obj* t = make(Type::Tensor);
+      t->tensor->awaitingState = true;
       return t;
     }
     if (name == "torch._utils._rebuild_parameter") {
@@ -570,6 +600,25 @@ class Unpickler {
       return a[0];
     }
     fail_.corrupt("a pickle calls " + name + ", which is not a function");
+  }
+
+  // (storage, storage_offset, size, stride, ...)
+  void setTensor(TensorRef& t, const std::vector<Obj*>& a) const {
+    if (a.size() < 4 || a[0]->type != Type::Storage) fail_.corrupt("a tensor is not built on a storage");
+    t.storage = *a[0]->storage;
+    t.offset = intArg(a[1], "storage offset");
+    t.sizes = intTuple(a[2], "size");
+    t.strides = intTuple(a[3], "stride");
+    t.awaitingState = false;
+    validate(t);
+  }
+
+  // Object state: a tensor's contents in the oldest files; otherwise
+  // (OrderedDict._metadata) nothing a weights file needs.
+  void build(Obj* target, const Obj* state) const {
+    if (target->type != Type::Tensor || !target->tensor->awaitingState) return;
+    if (state->type != Type::Tuple || state->items.size() != 4) fail_.corrupt("a tensor's state is malformed");
+    setTensor(*target->tensor, state->items);
   }
 
   Obj* persistentLoad(Obj* pid) {
@@ -595,8 +644,8 @@ class Unpickler {
     }
 
     Obj* s = make(Type::Storage);
-    s->storage.key = p[2]->s;
-    s->storage.viewNumel = numel;
+    s->storage->key = p[2]->s;
+    s->storage->viewNumel = numel;
     if (p.size() == 6 && p[5]->type != Type::None) {
       // Old PyTorch saved views into a storage as (view_key, offset, size).
       const Obj* view = p[5];
@@ -605,8 +654,8 @@ class Unpickler {
       const std::int64_t size = intArg(view->items[2], "storage view size");
       if (offset < 0 || size < 0 || offset > numel || size > numel - offset)
         fail_.corrupt("a storage view lies outside its storage");
-      s->storage.viewOffset = offset;
-      s->storage.viewNumel = size;
+      s->storage->viewOffset = offset;
+      s->storage->viewNumel = size;
     }
     return s;
   }
@@ -655,7 +704,7 @@ void checkHeader(Unpickler& unpickler, const Failure& fail) {
                      ", not 1001; re-save it with a recent PyTorch");
   const Obj* sysInfo = unpickler.load();
   if (sysInfo->type != Type::Dict) fail.corrupt("its system information is not a dict");
-  for (const auto& [key, value] : sysInfo->entries)
+  for (const auto& [key, value] : sysInfo->dict->entries)
     if (key->type == Type::Str && key->s == "little_endian" && value->type == Type::Bool && value->i == 0)
       fail.unsupported("it was saved on a big-endian machine");
 }
@@ -663,9 +712,9 @@ void checkHeader(Unpickler& unpickler, const Failure& fail) {
 // The state_dict itself, or the one a training checkpoint wraps as 'state_dict'.
 const Obj* findStateDict(const Obj* root, const Failure& fail) {
   if (root->type != Type::Dict) fail.unsupported("it holds no state_dict (its top-level object is not a dict)");
-  for (const auto& [key, value] : root->entries)
+  for (const auto& [key, value] : root->dict->entries)
     if (value->type == Type::Tensor) return root;
-  for (const auto& [key, value] : root->entries)
+  for (const auto& [key, value] : root->dict->entries)
     if (key->type == Type::Str && key->s == "state_dict" && value->type == Type::Dict) return findStateDict(value, fail);
   fail.unsupported("it holds no tensors");
 }
@@ -686,7 +735,7 @@ void readStorageData(ByteReader& in, Unpickler& unpickler, const Obj* keys, cons
     const std::int64_t elementSize = static_cast<std::int64_t>(c10::elementSize(info.dtype));
     // Checked before allocating, so a forged size cannot ask for terabytes.
     if (static_cast<std::uint64_t>(numel) > in.remaining() / static_cast<std::uint64_t>(elementSize))
-      fail.truncated(in.size() + 1, in.size());
+      fail.truncated(in.position(), in.size());
     info.data = torch::empty({numel}, torch::TensorOptions().dtype(info.dtype));
     in.read(info.data.data_ptr(), static_cast<std::uint64_t>(numel * elementSize));
   }
@@ -727,10 +776,11 @@ std::map<std::string, torch::Tensor> readLegacyTorchFile(const std::filesystem::
     readStorageData(in, unpickler, keys, fail);
 
     std::map<std::string, torch::Tensor> result;
-    for (const auto& [key, value] : findStateDict(root, fail)->entries) {
+    for (const auto& [key, value] : findStateDict(root, fail)->dict->entries) {
       if (value->type != Type::Tensor) continue;
       if (key->type != Type::Str) fail.corrupt("a state_dict key is not a string");
-      result[key->s] = materialize(value->tensor, unpickler.storages());
+      if (value->tensor->awaitingState) fail.corrupt("tensor '" + key->s + "' has no contents");
+      result[key->s] = materialize(*value->tensor, unpickler.storages());
     }
     return result;
   });

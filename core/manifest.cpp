@@ -4,10 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -24,10 +23,13 @@ class FieldReader {
       : object_(object), origin_(std::move(origin)), path_(std::move(path)) {}
 
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw Error(ErrorKind::Model, "Model manifest " + origin_ + ": field \"" + fieldPath(field) + "\" " + problem);
+    throw Error(ErrorKind::Model,
+                "Model manifest " + origin_ + ": field \"" + fieldPath(field) + "\" " + problem);
   }
 
-  std::string fieldPath(const std::string& field) const { return path_.empty() ? field : path_ + "." + field; }
+  std::string fieldPath(const std::string& field) const {
+    return path_.empty() ? field : path_ + "." + field;
+  }
   const std::string& origin() const { return origin_; }
   bool has(const std::string& field) const { return object_.contains(field) && !object_.at(field).is_null(); }
   const json& at(const std::string& field) const { return object_.at(field); }
@@ -76,7 +78,8 @@ class FieldReader {
   std::array<float, 3> triple(const std::string& field, std::array<float, 3> fallback) const {
     if (!has(field)) return fallback;
     const json& v = at(field);
-    if (!v.is_array() || v.size() != 3 || !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number(); }))
+    if (!v.is_array() || v.size() != 3 ||
+        !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number(); }))
       fail(field, "must be an array of 3 numbers, one per channel in the network's order");
     return {v[0].get<float>(), v[1].get<float>(), v[2].get<float>()};
   }
@@ -131,8 +134,8 @@ Preprocessing parseInput(const FieldReader& in) {
 ModelFile parseFile(const FieldReader& f) {
   ModelFile file;
   file.name = f.string("name", true);
-  if (file.name.empty() || file.name.find('/') != std::string::npos || file.name.find('\\') != std::string::npos ||
-      file.name == "." || file.name == "..")
+  if (file.name.empty() || file.name.find('/') != std::string::npos ||
+      file.name.find('\\') != std::string::npos || file.name == "." || file.name == "..")
     f.fail("name", "must be a plain file name");
   file.urls = f.strings("urls");
   if (f.has("size")) {
@@ -141,7 +144,8 @@ ModelFile parseFile(const FieldReader& f) {
     file.size = v.get<std::int64_t>();
   }
   file.sha256 = f.string("sha256");
-  const bool hex = std::all_of(file.sha256.begin(), file.sha256.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  const bool hex = std::all_of(file.sha256.begin(), file.sha256.end(),
+                               [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
   if (!hex || file.sha256.size() > 64) f.fail("sha256", "must be a hex SHA-256 digest or a prefix of one");
   std::transform(file.sha256.begin(), file.sha256.end(), file.sha256.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
@@ -168,8 +172,8 @@ TopologyEntry parseTopologyEntry(const FieldReader& t) {
   return e;
 }
 
-void requireKnownLayer(const FieldReader& root, const std::vector<std::string>& layers, const std::string& field,
-                       const std::string& layer) {
+void requireKnownLayer(const FieldReader& root, const std::vector<std::string>& layers,
+                       const std::string& field, const std::string& layer) {
   if (layers.empty() || std::find(layers.begin(), layers.end(), layer) != layers.end()) return;
   root.fail(field, "names layer \"" + layer + "\", which is not in \"layers\"");
 }
@@ -181,8 +185,8 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw Error(ErrorKind::Model, "Model manifest " + origin + " is not valid JSON (byte " + std::to_string(e.byte) +
-                                      "): fix the file or remove it");
+    throw Error(ErrorKind::Model, "Model manifest " + origin + " is not valid JSON (byte " +
+                                      std::to_string(e.byte) + "): fix the file or remove it");
   }
   if (!doc.is_object())
     throw Error(ErrorKind::Model, "Model manifest " + origin + " must hold a JSON object");
@@ -204,7 +208,8 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   for (const auto& layer : m.layers)
     if (!seen.insert(layer).second) root.fail("layers", "lists \"" + layer + "\" twice");
   m.defaultStyleLayers = root.strings("default_style_layers");
-  for (const auto& layer : m.defaultStyleLayers) requireKnownLayer(root, m.layers, "default_style_layers", layer);
+  for (const auto& layer : m.defaultStyleLayers)
+    requireKnownLayer(root, m.layers, "default_style_layers", layer);
   m.defaultContentLayer = root.string("default_content_layer");
   if (!m.defaultContentLayer.empty())
     requireKnownLayer(root, m.layers, "default_content_layer", m.defaultContentLayer);
@@ -221,7 +226,8 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   }
   m.weightsFile = root.string("weights_file");
   if (!m.weightsFile.empty() && !m.files.empty() &&
-      std::none_of(m.files.begin(), m.files.end(), [&](const ModelFile& f) { return f.name == m.weightsFile; }))
+      std::none_of(m.files.begin(), m.files.end(),
+                   [&](const ModelFile& f) { return f.name == m.weightsFile; }))
     root.fail("weights_file", "names \"" + m.weightsFile + "\", which is not in \"files\"");
 
   if (root.has("topology")) {
@@ -240,7 +246,9 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
 
 ModelManifest readManifest(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::Model, "Cannot read model manifest " + path.string() + ": no such file or no permission");
+  if (!in)
+    throw Error(ErrorKind::Model,
+                "Cannot read model manifest " + path.string() + ": no such file or no permission");
   std::ostringstream text;
   text << in.rdbuf();
   return parseManifest(text.str(), path.string());

@@ -55,8 +55,8 @@ struct ModelManifest {
   std::string defaultContentLayer;
   std::optional<double> defaultAlpha;
   std::optional<double> defaultBeta;
-  std::vector<ModelFile> files;  // registry entries only
-  std::string weightsFile;       // which of files holds the weights (registry)
+  std::vector<ModelFile> files;         // registry entries only
+  std::string weightsFile;              // which of files holds the weights (registry)
   std::vector<TopologyEntry> topology;  // optional: layout of a .pth state_dict
 };
 

@@ -24,6 +24,9 @@ struct RegistryEntry {
   bool downloadSizeExact = true;
 };
 
+// Parses a registry manifest (see resources/models); throws Error(Model).
+RegistryEntry makeRegistryEntry(const std::string& json, const std::string& origin);
+
 // The built-in registry, parsed from the compiled-in manifests (those with "files").
 std::vector<RegistryEntry> builtinRegistry();
 
@@ -106,9 +109,12 @@ class ModelLibrary {
     std::filesystem::path directory;
   };
   std::vector<Imported> importedModels() const;
-  std::filesystem::path importRegistryFiles(const RegistryEntry& entry, const std::filesystem::path& file) const;
-  std::filesystem::path importCustom(const std::filesystem::path& file, const std::filesystem::path& manifest) const;
+  std::filesystem::path importRegistryFiles(const RegistryEntry& entry,
+                                            const std::filesystem::path& file) const;
+  std::filesystem::path importCustom(const std::filesystem::path& file,
+                                     const std::filesystem::path& manifest) const;
   void writeManifestIfChanged(const RegistryEntry& entry) const;
+  [[noreturn]] void throwUnknownModel(const std::string& name) const;
 
   std::filesystem::path cacheDir_;
   std::vector<RegistryEntry> registry_;

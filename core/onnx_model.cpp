@@ -14,7 +14,8 @@ std::vector<LayerSpec> readOnnxLayers(const std::filesystem::path& path) {
     throw Error(ErrorKind::Model, "Cannot read the ONNX model " + origin + ": " + e.err +
                                       " (is it a complete .onnx file of a CNN?)");
   }
-  if (net.empty()) throw Error(ErrorKind::Model, "Cannot read the ONNX model " + origin + ": it holds no layers");
+  if (net.empty())
+    throw Error(ErrorKind::Model, "Cannot read the ONNX model " + origin + ": it holds no layers");
   return layersFromDnnNet(net, origin);
 }
 

@@ -91,7 +91,7 @@ class Stepper {
     torch::NoGradGuard noGrad;
     if (lbfgs_) {
       torch::Tensor data = generated_.detach();
-      lbfgs_->step(data, generated_.grad());
+      lbfgs_->step(data, generated_.grad(), terms.total.item<double>());
     } else {
       adam_->step();
       generated_.detach().clamp_(0.0, 1.0);

@@ -145,7 +145,8 @@ std::string sha256File(const std::filesystem::path& path) {
     in.read(chunk.data(), std::streamsize(chunk.size()));
     hash.update(chunk.data(), std::size_t(in.gcount()));
   }
-  if (in.bad()) throw Error(ErrorKind::Model, "Reading " + path.string() + " failed while checking its SHA-256.");
+  if (in.bad())
+    throw Error(ErrorKind::Model, "Reading " + path.string() + " failed while checking its SHA-256.");
   return hash.finishHex();
 }
 

@@ -1,10 +1,10 @@
 #include "core/state_dict.h"
 
+#include <caffe2/serialize/inline_container.h>
+
 #include <array>
 #include <cstring>
 #include <fstream>
-
-#include <caffe2/serialize/inline_container.h>
 
 #include "core/error.h"
 #include "core/legacy_pickle.h"
@@ -26,18 +26,21 @@ StateDict readZipStateDict(const std::filesystem::path& path) {
   return wrapErrors(ErrorKind::Model, "Cannot read the PyTorch zip archive " + origin, [&] {
     caffe2::serialize::PyTorchStreamReader reader(origin);
     if (!reader.hasRecord("data.pkl"))
-      throw Error(ErrorKind::Model, origin + " is a zip file but not a PyTorch checkpoint (it has no data.pkl)");
+      throw Error(ErrorKind::Model,
+                  origin + " is a zip file but not a PyTorch checkpoint (it has no data.pkl)");
     const auto [pickle, pickleSize] = reader.getRecord("data.pkl");
     const StorageLoader loader = [&](const StorageRef& ref) {
       const std::string record = "data/" + ref.key;
       if (!reader.hasRecord(record))
-        throw Error(ErrorKind::Model, origin + " lacks the tensor data " + record + ": the file is incomplete");
+        throw Error(ErrorKind::Model,
+                    origin + " lacks the tensor data " + record + ": the file is incomplete");
       const auto [bytes, size] = reader.getRecord(record);
-      torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
-      const std::size_t expected = static_cast<std::size_t>(ref.numel) * storage.element_size();
-      if (size < expected)
+      const std::size_t expected = static_cast<std::size_t>(ref.numel) * c10::elementSize(ref.dtype);
+      if (size < expected || static_cast<std::size_t>(ref.numel) > size)
         throw Error(ErrorKind::Model, origin + ": tensor data " + record + " has " + std::to_string(size) +
-                                          " bytes, expected " + std::to_string(expected) + ": the file is damaged");
+                                          " bytes, expected " + std::to_string(expected) +
+                                          ": the file is damaged");
+      torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
       if (expected > 0) std::memcpy(storage.data_ptr(), bytes.get(), expected);
       return storage;
     };
@@ -83,10 +86,12 @@ std::vector<LayerSpec> layersFromTopology(const std::vector<TopologyEntry>& topo
       const std::string key = entry.key.empty() ? entry.name : entry.key;
       auto weight = dict.find(key + ".weight");
       if (weight == dict.end())
-        throw Error(ErrorKind::Model, origin + " has no tensor " + key + ".weight for layer " + entry.name +
-                                          " of the manifest's topology: do the manifest and the weights belong together?");
+        throw Error(ErrorKind::Model,
+                    origin + " has no tensor " + key + ".weight for layer " + entry.name +
+                        " of the manifest's topology: do the manifest and the weights belong together?");
       if (weight->second.dim() != 4)
-        throw Error(ErrorKind::Model, origin + ": " + key + ".weight has shape " + shapeString(weight->second) +
+        throw Error(ErrorKind::Model, origin + ": " + key + ".weight has shape " +
+                                          shapeString(weight->second) +
                                           ", expected [out, in, kh, kw] for a convolution");
       spec.weight = weight->second.to(torch::kFloat).contiguous();
       auto bias = dict.find(key + ".bias");

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <torch/torch.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "core/layers.h"
 #include "core/manifest.h"

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -32,6 +33,7 @@ struct WeightEntry {
 struct WeightGroup {
   std::vector<std::filesystem::path> shards;
   std::uint64_t bytes = 0;
+  std::size_t unread = 0;  // weights not fetched yet; the bytes are dropped at 0
 };
 
 // model.json's weightsManifest, with shards read on first use.
@@ -56,13 +58,28 @@ class WeightStore {
           count *= static_cast<std::uint64_t>(d);
         }
         group.bytes += count * sizeof(float);
-        weights_[name] = std::move(weight);
+        if (!weights_.emplace(name, std::move(weight)).second) fail(modelJson, "weight '" + name + "' is listed twice");
+        ++group.unread;
       }
       groups_.push_back(std::move(group));
     }
   }
 
-  bool has(const std::string& name) const { return weights_.count(name) != 0; }
+  // The manifest name for "<layer>/<weight>": itself, or the one name that ends
+  // in "/<layer>/<weight>" (a scope prefix). "" when there is none.
+  std::string resolve(const std::string& wanted) const {
+    if (weights_.count(wanted) != 0) return wanted;
+    std::string found;
+    const std::string suffix = "/" + wanted;
+    for (const auto& entry : weights_) {
+      const std::string& name = entry.first;
+      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (!found.empty()) return {};
+        found = name;
+      }
+    }
+    return found;
+  }
 
   // False when a shard of the weight's group is not on disk (a partial download).
   bool available(const std::string& name) const {
@@ -79,6 +96,7 @@ class WeightStore {
     for (std::int64_t d : w.shape) count *= d;
     torch::Tensor t = torch::empty({count}, torch::kFloat);
     std::memcpy(t.data_ptr<float>(), data.data() + w.byteOffset, static_cast<std::size_t>(count) * sizeof(float));
+    if (fetched_.insert(name).second && --groups_[w.group].unread == 0) data_.erase(w.group);
     return t.view(w.shape);
   }
 
@@ -115,6 +133,7 @@ class WeightStore {
   std::vector<WeightGroup> groups_;
   std::map<std::string, WeightEntry> weights_;
   std::map<std::size_t, std::string> data_;
+  std::set<std::string> fetched_;
 };
 
 // The layer list of a Keras model as TF.js writes it, in whichever of the
@@ -138,6 +157,7 @@ std::vector<int> intPair(const json& config, const char* key, int fallback) {
   if (it->is_number_integer()) return {it->get<int>(), it->get<int>()};
   auto v = it->get<std::vector<int>>();
   if (v.size() == 1) v.push_back(v[0]);
+  if (v.size() != 2) return {};  // callers treat a malformed pair as unsupported
   return v;
 }
 
@@ -207,7 +227,8 @@ class ChainReader {
     const auto dilation = intPair(config, "dilation_rate", 1);
     const std::string padding = config.value("padding", std::string("valid"));
     const std::string activation = config.value("activation", std::string("linear"));
-    if (kernel.size() != 2 || kernel[0] != kernel[1] || strides.size() != 2 || strides[0] != strides[1] ||
+    if (kernel.size() != 2 || kernel[0] != kernel[1] || kernel[0] < 1 || strides.size() != 2 ||
+        strides[0] != strides[1] || strides[0] < 1 ||
         dilation != std::vector<int>{1, 1} || config.value("groups", 1) != 1)
       return 0;
     int pad = 0;
@@ -262,13 +283,13 @@ class ChainReader {
                            std::to_string(*channels_));
     // Keras kernels are [kh, kw, in, out]; torch wants [out, in, kh, kw].
     torch::Tensor weight = hwio.permute({3, 2, 0, 1}).to(torch::kDouble);
-    torch::Tensor bias = useBias ? vector(weights_.get(needed[1]), outChannels, name + " bias").to(torch::kDouble)
+    torch::Tensor bias = useBias ? checkLength(weights_.get(needed[1]), outChannels, name + " bias").to(torch::kDouble)
                                  : torch::Tensor();
     if (bn != nullptr) {
       const double eps = bnConfig.value("epsilon", 1e-3);
       auto param = [&](const char* key, bool present, double fallback) {
         if (!present) return torch::full({outChannels}, fallback, torch::kDouble);
-        return vector(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key).to(torch::kDouble);
+        return checkLength(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key).to(torch::kDouble);
       };
       const torch::Tensor gamma = param("gamma", bnConfig.value("scale", true), 1.0);
       const torch::Tensor beta = param("beta", bnConfig.value("center", true), 0.0);
@@ -317,18 +338,19 @@ class ChainReader {
   std::size_t readPooling(const std::string& cls, const json& config) {
     const auto pool = intPair(config, "pool_size", 2);
     auto strides = intPair(config, "strides", 0);
+    if (pool.size() != 2 || strides.size() != 2) return 0;
     if (strides[0] == 0) strides = pool;  // Keras: strides default to pool_size
     const std::string padding = config.value("padding", std::string("valid"));
-    if (pool.size() != 2 || pool[0] != pool[1] || strides.size() != 2 || strides[0] != strides[1]) return 0;
+    if (pool[0] != pool[1] || pool[0] < 1 || strides[0] != strides[1] || strides[0] < 1) return 0;
     LayerSpec spec;
     spec.kind = cls == "MaxPooling2D" ? LayerKind::MaxPool : LayerKind::AvgPool;
     spec.kernel = pool[0];
     spec.stride = strides[0];
     if (padding == "same") {
       if (pool[0] == strides[0]) {
-        // TF pads only bottom/right so odd sizes round up; ceil mode computes the same windows.
+        // TF pads only bottom/right, so odd sizes round up. padAfter alone says it:
+        // padding by k-1 then pooling gives ceil(n/k), as does ceil mode.
         spec.padAfter = pool[0] - 1;
-        spec.ceilMode = true;
       } else if (strides[0] == 1 && pool[0] % 2 == 1) {
         spec.padding = pool[0] / 2;
       } else {
@@ -350,7 +372,7 @@ class ChainReader {
     specs_.push_back(std::move(spec));
   }
 
-  torch::Tensor vector(const torch::Tensor& t, std::int64_t length, const std::string& what) const {
+  torch::Tensor checkLength(const torch::Tensor& t, std::int64_t length, const std::string& what) const {
     if (t.dim() != 1 || t.size(0) != length)
       fail(modelJson_, what + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(length));
     return t;
@@ -358,9 +380,10 @@ class ChainReader {
 
   // Manifest names are "<layer>/<weight>", sometimes under a scope prefix.
   std::string weightName(const std::string& layer, const std::string& weight) const {
-    const std::string exact = layer + "/" + weight;
-    if (weights_.has(exact)) return exact;
-    fail(modelJson_, "its weightsManifest lacks '" + exact + "'");
+    const std::string wanted = layer + "/" + weight;
+    const std::string found = weights_.resolve(wanted);
+    if (found.empty()) fail(modelJson_, "its weightsManifest lacks '" + wanted + "'");
+    return found;
   }
 
   std::string unique(const std::string& base) {

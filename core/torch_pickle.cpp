@@ -22,10 +22,10 @@ struct PyValue {
   Kind kind = Kind::None;
   std::int64_t integer = 0;  // Bool, Int
   double real = 0.0;
-  std::string text;             // String (and bytes); Global: "module.name"; Object: its class
-  std::vector<PyPtr> items;     // Tuple, List
+  std::string text;          // String (and bytes); Global: "module.name"; Object: its class
+  std::vector<PyPtr> items;  // Tuple, List
   std::vector<std::pair<PyPtr, PyPtr>> entries;  // Dict, in insertion order
-  torch::Tensor tensor;         // Tensor; Storage (1-D)
+  torch::Tensor tensor;                          // Tensor; Storage (1-D)
 };
 
 PyPtr make(PyValue::Kind kind) {
@@ -48,11 +48,11 @@ PyPtr makeString(std::string s) {
 
 const std::map<std::string, torch::ScalarType>& storageTypes() {
   static const std::map<std::string, torch::ScalarType> types{
-      {"torch.FloatStorage", torch::kFloat},   {"torch.DoubleStorage", torch::kDouble},
-      {"torch.HalfStorage", torch::kHalf},     {"torch.BFloat16Storage", torch::kBFloat16},
-      {"torch.LongStorage", torch::kLong},     {"torch.IntStorage", torch::kInt},
-      {"torch.ShortStorage", torch::kShort},   {"torch.CharStorage", torch::kChar},
-      {"torch.ByteStorage", torch::kByte},     {"torch.BoolStorage", torch::kBool},
+      {"torch.FloatStorage", torch::kFloat},      {"torch.DoubleStorage", torch::kDouble},
+      {"torch.HalfStorage", torch::kHalf},        {"torch.BFloat16Storage", torch::kBFloat16},
+      {"torch.LongStorage", torch::kLong},        {"torch.IntStorage", torch::kInt},
+      {"torch.ShortStorage", torch::kShort},      {"torch.CharStorage", torch::kChar},
+      {"torch.ByteStorage", torch::kByte},        {"torch.BoolStorage", torch::kBool},
       {"torch.cuda.FloatStorage", torch::kFloat}, {"torch.cuda.DoubleStorage", torch::kDouble},
       {"torch.cuda.HalfStorage", torch::kHalf},   {"torch.cuda.LongStorage", torch::kLong},
   };
@@ -62,7 +62,10 @@ const std::map<std::string, torch::ScalarType>& storageTypes() {
 class PickleMachine {
  public:
   PickleMachine(const char* data, std::size_t size, const StorageLoader& loader, std::string origin)
-      : data_(reinterpret_cast<const unsigned char*>(data)), size_(size), loader_(loader), origin_(std::move(origin)) {}
+      : data_(reinterpret_cast<const unsigned char*>(data)),
+        size_(size),
+        loader_(loader),
+        origin_(std::move(origin)) {}
 
   PyPtr run() {
     for (;;) {
@@ -79,7 +82,8 @@ class PickleMachine {
  private:
   [[noreturn]] void fail(const std::string& why) const {
     throw Error(ErrorKind::Model, "Cannot read the PyTorch weights in " + origin_ + ": " + why +
-                                      " (at byte " + std::to_string(pos_) + " of the pickle). Is the file complete?");
+                                      " (at byte " + std::to_string(pos_) +
+                                      " of the pickle). Is the file complete?");
   }
 
   const unsigned char* take(std::size_t n) {
@@ -183,7 +187,8 @@ class PickleMachine {
     return 0;
   }
   std::vector<std::int64_t> intTuple(const PyPtr& v, const char* what) {
-    if (v->kind != PyValue::Kind::Tuple && v->kind != PyValue::Kind::List) fail(std::string(what) + " is not a tuple");
+    if (v->kind != PyValue::Kind::Tuple && v->kind != PyValue::Kind::List)
+      fail(std::string(what) + " is not a tuple");
     std::vector<std::int64_t> out;
     for (const auto& item : v->items) {
       bool ok = true;
@@ -194,8 +199,8 @@ class PickleMachine {
   }
 
   PyPtr persistentLoad(const PyPtr& pid) {
-    if (pid->kind != PyValue::Kind::Tuple || pid->items.size() < 5 || pid->items[0]->kind != PyValue::Kind::String ||
-        pid->items[0]->text != "storage")
+    if (pid->kind != PyValue::Kind::Tuple || pid->items.size() < 5 ||
+        pid->items[0]->kind != PyValue::Kind::String || pid->items[0]->text != "storage")
       fail("a persistent id is not a ('storage', type, key, location, size) tuple");
     const PyPtr& type = pid->items[1];
     const auto& types = storageTypes();
@@ -206,7 +211,7 @@ class PickleMachine {
     StorageRef ref;
     ref.dtype = it->second;
     ref.key = pid->items[2]->kind == PyValue::Kind::String ? pid->items[2]->text
-                                                            : std::to_string(pid->items[2]->integer);
+                                                           : std::to_string(pid->items[2]->integer);
     ref.location = pid->items[3]->text;
     bool ok = true;
     ref.numel = asInt(pid->items[4], ok);
@@ -217,32 +222,41 @@ class PickleMachine {
     if (cached != storages_.end()) return cached->second;
     auto storage = make(PyValue::Kind::Storage);
     storage->tensor = loader_(ref);
-    if (!storage->tensor.defined() || storage->tensor.numel() != ref.numel || storage->tensor.scalar_type() != ref.dtype)
+    if (!storage->tensor.defined() || storage->tensor.numel() != ref.numel ||
+        storage->tensor.scalar_type() != ref.dtype)
       fail("storage " + ref.key + " does not hold " + std::to_string(ref.numel) + " elements");
     storages_[ref.key] = storage;
     return storage;
   }
 
   PyPtr rebuildTensor(const std::vector<PyPtr>& args) {
-    if (args.size() < 4 || args[0]->kind != PyValue::Kind::Storage) fail("_rebuild_tensor_v2 got unexpected arguments");
+    if (args.size() < 4 || args[0]->kind != PyValue::Kind::Storage)
+      fail("_rebuild_tensor_v2 got unexpected arguments");
     const torch::Tensor& storage = args[0]->tensor;
     bool ok = true;
     const std::int64_t offset = asInt(args[1], ok);
     const auto sizes = intTuple(args[2], "a tensor size");
     const auto strides = intTuple(args[3], "a tensor stride");
     if (!ok || sizes.size() != strides.size()) fail("a tensor has inconsistent size and stride");
+    // State dicts hold plain tensors: in bounds, not overlapping, so never
+    // more elements than their storage (a forged file cannot make us allocate more).
     std::int64_t last = offset;
-    bool empty = false;
+    std::int64_t numel = 1;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (sizes[i] < 0 || strides[i] < 0) fail("a tensor has a negative size or stride");
-      if (sizes[i] == 0) empty = true;
-      last += (sizes[i] - 1) * strides[i];
+      std::int64_t reach = 0;
+      if (__builtin_mul_overflow(sizes[i], numel, &numel) ||
+          (sizes[i] > 0 && (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
+                            __builtin_add_overflow(last, reach, &last))))
+        fail("a tensor's size overflows");
     }
+    const bool empty = numel == 0;
+    if (!empty && (offset < 0 || last >= storage.numel() || numel > storage.numel()))
+      fail("a tensor reaches past the end of its storage");
     auto t = make(PyValue::Kind::Tensor);
     if (empty) {
       t->tensor = torch::empty(sizes, storage.options());
     } else {
-      if (offset < 0 || last >= storage.numel()) fail("a tensor reaches past the end of its storage");
       t->tensor = storage.as_strided(sizes, strides, offset).clone();
     }
     return t;
@@ -253,7 +267,8 @@ class PickleMachine {
     const std::string& name = callable->text;
     const std::vector<PyPtr> empty;
     const std::vector<PyPtr>& a = args->kind == PyValue::Kind::Tuple ? args->items : empty;
-    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") return rebuildTensor(a);
+    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor")
+      return rebuildTensor(a);
     if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state" ||
         name == "torch.jit._pickle.restore_type_tag") {
       if (a.empty()) fail(name + " got no arguments");
@@ -267,7 +282,8 @@ class PickleMachine {
       auto d = make(PyValue::Kind::Dict);
       if (!a.empty() && a[0]->kind == PyValue::Kind::List)
         for (const auto& pair : a[0]->items)
-          if (pair->kind == PyValue::Kind::Tuple && pair->items.size() == 2) d->entries.emplace_back(pair->items[0], pair->items[1]);
+          if (pair->kind == PyValue::Kind::Tuple && pair->items.size() == 2)
+            d->entries.emplace_back(pair->items[0], pair->items[1]);
       return d;
     }
     if (name.rfind("torch._utils._rebuild_", 0) == 0)
@@ -282,13 +298,27 @@ class PickleMachine {
   void step(unsigned char op) {
     using K = PyValue::Kind;
     switch (op) {
-      case 0x80: byte(); break;                 // PROTO
-      case 0x95: littleEndian(8); break;        // FRAME
-      case '(': marks_.push_back(stack_.size()); break;
-      case '0': pop(); break;
-      case '1': popMark(); break;
-      case '2': stack_.push_back(top()); break;
-      case 'N': stack_.push_back(make(K::None)); break;
+      case 0x80:
+        byte();
+        break;  // PROTO
+      case 0x95:
+        littleEndian(8);
+        break;  // FRAME
+      case '(':
+        marks_.push_back(stack_.size());
+        break;
+      case '0':
+        pop();
+        break;
+      case '1':
+        popMark();
+        break;
+      case '2':
+        stack_.push_back(top());
+        break;
+      case 'N':
+        stack_.push_back(make(K::None));
+        break;
       case 0x88:
       case 0x89: {
         auto b = make(K::Bool);
@@ -296,11 +326,21 @@ class PickleMachine {
         stack_.push_back(b);
         break;
       }
-      case 'J': stack_.push_back(makeInt(signedLittleEndian(4))); break;
-      case 'K': stack_.push_back(makeInt(static_cast<std::int64_t>(littleEndian(1)))); break;
-      case 'M': stack_.push_back(makeInt(static_cast<std::int64_t>(littleEndian(2)))); break;
-      case 0x8a: stack_.push_back(makeInt(signedLittleEndian(littleEndian(1)))); break;
-      case 0x8b: stack_.push_back(makeInt(signedLittleEndian(littleEndian(4)))); break;
+      case 'J':
+        stack_.push_back(makeInt(signedLittleEndian(4)));
+        break;
+      case 'K':
+        stack_.push_back(makeInt(static_cast<std::int64_t>(littleEndian(1))));
+        break;
+      case 'M':
+        stack_.push_back(makeInt(static_cast<std::int64_t>(littleEndian(2))));
+        break;
+      case 0x8a:
+        stack_.push_back(makeInt(signedLittleEndian(littleEndian(1))));
+        break;
+      case 0x8b:
+        stack_.push_back(makeInt(signedLittleEndian(littleEndian(4))));
+        break;
       case 'I': {
         const std::string s = line();
         if (s == "00" || s == "01") {
@@ -316,7 +356,9 @@ class PickleMachine {
         }
         break;
       }
-      case 'L': stack_.push_back(makeInt(lineInteger())); break;
+      case 'L':
+        stack_.push_back(makeInt(lineInteger()));
+        break;
       case 'G': {
         const unsigned char* p = take(8);
         std::uint64_t bits = 0;
@@ -337,24 +379,47 @@ class PickleMachine {
         stack_.push_back(f);
         break;
       }
-      case 'X': stack_.push_back(makeString(bytes(littleEndian(4)))); break;
-      case 0x8c: stack_.push_back(makeString(bytes(littleEndian(1)))); break;
-      case 0x8d: stack_.push_back(makeString(bytes(littleEndian(8)))); break;
-      case 'T': stack_.push_back(makeString(bytes(littleEndian(4)))); break;
-      case 'U': stack_.push_back(makeString(bytes(littleEndian(1)))); break;
-      case 'B': stack_.push_back(makeString(bytes(littleEndian(4)))); break;
-      case 'C': stack_.push_back(makeString(bytes(littleEndian(1)))); break;
+      case 'X':
+        stack_.push_back(makeString(bytes(littleEndian(4))));
+        break;
+      case 0x8c:
+        stack_.push_back(makeString(bytes(littleEndian(1))));
+        break;
+      case 0x8d:
+        stack_.push_back(makeString(bytes(littleEndian(8))));
+        break;
+      case 'T':
+        stack_.push_back(makeString(bytes(littleEndian(4))));
+        break;
+      case 'U':
+        stack_.push_back(makeString(bytes(littleEndian(1))));
+        break;
+      case 'B':
+        stack_.push_back(makeString(bytes(littleEndian(4))));
+        break;
+      case 'C':
+        stack_.push_back(makeString(bytes(littleEndian(1))));
+        break;
       case 0x8e:
-      case 0x96: stack_.push_back(makeString(bytes(littleEndian(8)))); break;
-      case 'V': stack_.push_back(makeString(line())); break;
+      case 0x96:
+        stack_.push_back(makeString(bytes(littleEndian(8))));
+        break;
+      case 'V':
+        stack_.push_back(makeString(line()));
+        break;
       case 'S': {
         std::string s = line();
-        if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
+        if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front())
+          s = s.substr(1, s.size() - 2);
         stack_.push_back(makeString(s));
         break;
       }
-      case ')': stack_.push_back(tuple({})); break;
-      case 't': stack_.push_back(tuple(popMark())); break;
+      case ')':
+        stack_.push_back(tuple({}));
+        break;
+      case 't':
+        stack_.push_back(tuple(popMark()));
+        break;
       case 0x85:
       case 0x86:
       case 0x87: {
@@ -365,7 +430,9 @@ class PickleMachine {
         break;
       }
       case ']':
-      case 0x8f: stack_.push_back(make(K::List)); break;
+      case 0x8f:
+        stack_.push_back(make(K::List));
+        break;
       case 'l':
       case 0x91: {
         auto l = make(K::List);
@@ -384,7 +451,9 @@ class PickleMachine {
         appendItems(top(), items);
         break;
       }
-      case '}': stack_.push_back(make(K::Dict)); break;
+      case '}':
+        stack_.push_back(make(K::Dict));
+        break;
       case 'd': {
         auto items = popMark();
         auto d = make(K::Dict);
@@ -459,15 +528,33 @@ class PickleMachine {
         top();
         break;
       }
-      case 'p': memoPut(static_cast<std::uint64_t>(lineInteger())); break;
-      case 'q': memoPut(littleEndian(1)); break;
-      case 'r': memoPut(littleEndian(4)); break;
-      case 0x94: memoPut(memo_.size()); break;
-      case 'g': stack_.push_back(memoGet(static_cast<std::uint64_t>(lineInteger()))); break;
-      case 'h': stack_.push_back(memoGet(littleEndian(1))); break;
-      case 'j': stack_.push_back(memoGet(littleEndian(4))); break;
-      case 'Q': stack_.push_back(persistentLoad(pop())); break;
-      case 'P': stack_.push_back(persistentLoad(tuple({makeString("storage"), makeString(line())}))); break;
+      case 'p':
+        memoPut(static_cast<std::uint64_t>(lineInteger()));
+        break;
+      case 'q':
+        memoPut(littleEndian(1));
+        break;
+      case 'r':
+        memoPut(littleEndian(4));
+        break;
+      case 0x94:
+        memoPut(memo_.size());
+        break;
+      case 'g':
+        stack_.push_back(memoGet(static_cast<std::uint64_t>(lineInteger())));
+        break;
+      case 'h':
+        stack_.push_back(memoGet(littleEndian(1)));
+        break;
+      case 'j':
+        stack_.push_back(memoGet(littleEndian(4)));
+        break;
+      case 'Q':
+        stack_.push_back(persistentLoad(pop()));
+        break;
+      case 'P':
+        stack_.push_back(persistentLoad(tuple({makeString("storage"), makeString(line())})));
+        break;
       default: {
         char hex[8];
         std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -495,13 +582,13 @@ std::size_t countTensors(const PyValue& dict) {
 
 // Finds the dict that holds the weights: the top level, or a checkpoint's
 // "state_dict"/"model"/... entry.
-const PyValue* findStateDict(const PyValue& root) {
-  if (root.kind != PyValue::Kind::Dict) return nullptr;
+const PyValue* findStateDict(const PyValue& root, int depth = 0) {
+  if (root.kind != PyValue::Kind::Dict || depth > 3) return nullptr;  // depth: a dict may contain itself
   if (countTensors(root) > 0) return &root;
   for (const char* key : {"state_dict", "model_state_dict", "model", "net", "network", "params"})
     for (const auto& e : root.entries)
       if (e.first->kind == PyValue::Kind::String && e.first->text == key) {
-        if (const PyValue* found = findStateDict(*e.second)) return found;
+        if (const PyValue* found = findStateDict(*e.second, depth + 1)) return found;
       }
   return nullptr;
 }
@@ -511,12 +598,14 @@ const PyValue* findStateDict(const PyValue& root) {
 TensorPickle unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
                              const std::string& origin) {
   PickleMachine machine(data, size, loader, origin);
-  const PyPtr root = wrapErrors(ErrorKind::Model, "Cannot read the PyTorch weights in " + origin, [&] { return machine.run(); });
+  const PyPtr root = wrapErrors(ErrorKind::Model, "Cannot read the PyTorch weights in " + origin,
+                                [&] { return machine.run(); });
   const PyValue* dict = findStateDict(*root);
   if (dict == nullptr) {
     if (root->kind == PyValue::Kind::Object)
-      throw Error(ErrorKind::Model, origin + " holds a whole pickled " + root->text +
-                                        " object, not a state_dict: save it with torch.save(model.state_dict(), path)");
+      throw Error(ErrorKind::Model,
+                  origin + " holds a whole pickled " + root->text +
+                      " object, not a state_dict: save it with torch.save(model.state_dict(), path)");
     throw Error(ErrorKind::Model, origin + " holds no state_dict (a dict of tensors)");
   }
   TensorPickle result;

@@ -1,12 +1,12 @@
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
-
-#include <torch/torch.h>
 
 namespace impasto {
 

@@ -55,8 +55,9 @@ std::optional<VggDepth> guessVggDepth(const StateDict& dict) {
 
 std::vector<LayerSpec> vggLayers(VggDepth depth, const StateDict& dict, const std::string& origin) {
   if (dict.count("features.1.running_mean"))
-    throw Error(ErrorKind::Model, origin + " is a VGG with batch normalisation (vgg*_bn), which is not supported: "
-                                           "use the plain VGG-16/VGG-19 weights");
+    throw Error(ErrorKind::Model, origin +
+                                      " is a VGG with batch normalisation (vgg*_bn), which is not supported: "
+                                      "use the plain VGG-16/VGG-19 weights");
   std::vector<LayerSpec> layers;
   for (const auto& layer : vggTopology(depth)) {
     LayerSpec spec;
@@ -68,15 +69,18 @@ std::vector<LayerSpec> vggLayers(VggDepth depth, const StateDict& dict, const st
       auto weight = dict.find(key + ".weight");
       auto bias = dict.find(key + ".bias");
       if (weight == dict.end() || bias == dict.end())
-        throw Error(ErrorKind::Model, origin + " has no " + key + (weight == dict.end() ? ".weight" : ".bias") +
-                                          " (layer " + layer.name + "): is this a " + depthName(depth) + " file?");
+        throw Error(ErrorKind::Model, origin + " has no " + key +
+                                          (weight == dict.end() ? ".weight" : ".bias") + " (layer " +
+                                          layer.name + "): is this a " + depthName(depth) + " file?");
       if (weight->second.sizes() != at::IntArrayRef(weightShape))
-        throw Error(ErrorKind::Model, origin + ": " + key + ".weight has shape " + shapeString(weight->second.sizes()) +
-                                          ", expected " + shapeString(weightShape) + ": is this a " + depthName(depth) +
+        throw Error(ErrorKind::Model, origin + ": " + key + ".weight has shape " +
+                                          shapeString(weight->second.sizes()) + ", expected " +
+                                          shapeString(weightShape) + ": is this a " + depthName(depth) +
                                           " file?");
       if (bias->second.sizes() != at::IntArrayRef({layer.outChannels}))
-        throw Error(ErrorKind::Model, origin + ": " + key + ".bias has shape " + shapeString(bias->second.sizes()) +
-                                          ", expected [" + std::to_string(layer.outChannels) + "]: is this a " +
+        throw Error(ErrorKind::Model, origin + ": " + key + ".bias has shape " +
+                                          shapeString(bias->second.sizes()) + ", expected [" +
+                                          std::to_string(layer.outChannels) + "]: is this a " +
                                           depthName(depth) + " file?");
       spec.weight = weight->second.to(torch::kFloat).contiguous();
       spec.bias = bias->second.to(torch::kFloat).contiguous();

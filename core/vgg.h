@@ -21,7 +21,7 @@ enum class VggWeights {
 };
 
 struct VggLayer {
-  std::string name;     // conv1_1, relu1_1, ..., pool5
+  std::string name;  // conv1_1, relu1_1, ..., pool5
   LayerKind kind;
   int featureIndex;     // N in torchvision's features.N (conv, relu and pool all count)
   int inChannels = 0;   // conv only

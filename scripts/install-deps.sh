@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-openmp
   libopencv-dev
-  qt6-base-dev qt6-charts-dev libqt6svg6 qt6-image-formats-plugins
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6svg6 qt6-image-formats-plugins
   libgl1-mesa-dev
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcurl4-openssl-dev

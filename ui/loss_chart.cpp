@@ -1,6 +1,7 @@
 #include "ui/loss_chart.h"
 
 #include <QChart>
+#include <QGraphicsLayout>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -15,7 +16,8 @@ LossChart::LossChart(QWidget* parent)
       axisX_(new QValueAxis), axisY_(new QLogValueAxis) {
   auto* chart = new QChart;
   chart->legend()->setAlignment(Qt::AlignTop);
-  chart->setMargins(QMargins(4, 4, 4, 4));
+  chart->setMargins(QMargins(2, 2, 2, 2));
+  chart->layout()->setContentsMargins(0, 0, 0, 0);
   total_->setName(QStringLiteral("J"));
   content_->setName(QStringLiteral("J_content"));
   style_->setName(QStringLiteral("J_style"));
@@ -37,7 +39,7 @@ LossChart::LossChart(QWidget* parent)
   total_->setPen(pen);
   setChart(chart);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(160);
+  setMinimumHeight(220);
   reset(100);
 }
 

@@ -52,9 +52,10 @@ void MessageBar::showMessage(Level level, const QString& text, const QString& ac
 
 void MessageBar::dismiss() {
   callback_ = {};
+  text_->clear();
   hide();
 }
 
-QString MessageBar::text() const { return isVisible() || !text_->text().isEmpty() ? text_->text() : QString(); }
+QString MessageBar::text() const { return text_->text(); }
 
 }  // namespace impasto

@@ -50,7 +50,7 @@ QWidget* ParameterPanel::buildModelGroup() {
   form->addRow(QString(), modelState_);
   form->addRow(QString(), manage_);
   form->addRow(tr("Pooling"), pooling_);
-  lockedWhileRunning_ << model_ << pooling_ << manage_;
+  lockedWhileRunning_ << model_ << pooling_;
   connect(model_, &QComboBox::activated, this, [this](int index) { emit modelChosen(model_->itemData(index).toString()); });
   connect(pooling_, &QComboBox::activated, this, [this] { emit poolingChosen(); });
   connect(manage_, &QPushButton::clicked, this, &ParameterPanel::manageModelsRequested);
@@ -282,7 +282,9 @@ void ParameterPanel::setModelChoices(const QList<ModelChoice>& choices, const QS
   model_->clear();
   for (const ModelChoice& c : choices) {
     model_->addItem(c.usable ? c.title : tr("%1 (%2)").arg(c.title, c.state), c.id);
-    model_->setItemData(model_->count() - 1, c.state, Qt::ToolTipRole);
+    model_->setItemData(model_->count() - 1,
+                        c.description.isEmpty() ? c.state : QStringLiteral("%1\n%2").arg(c.description, c.state),
+                        Qt::ToolTipRole);
   }
   model_->setCurrentIndex(std::max(0, model_->findData(currentId)));
 }

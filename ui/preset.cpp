@@ -1,5 +1,6 @@
 #include "ui/preset.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -161,8 +162,12 @@ void loadPresetFile(const QString& path, Preset& into) {
     applyPresetJson(QByteArray::fromStdString(it->second), into, name);
     return;
   }
-  const std::string bytes = readFileBytes(path.toStdString());
-  applyPresetJson(QByteArray::fromStdString(bytes), into, name);
+  // QFile, not core's reader: built-in presets live in Qt resources (":/presets").
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly))
+    throw Error(ErrorKind::Input,
+                QStringLiteral("Cannot read the preset %1: %2").arg(path, file.errorString()).toStdString());
+  applyPresetJson(file.readAll(), into, name);
 }
 
 }  // namespace impasto

@@ -12,14 +12,8 @@
 #include "core/model.h"
 #include "core/render.h"
 #include "progress_reporter.h"
-#if __has_include("models_command.h")
-#include "models_command.h"
-#define IMPASTO_HAS_MODELS_COMMAND 1
-#endif
-#if __has_include("core/model_library.h")
 #include "core/model_library.h"
-#define IMPASTO_HAS_MODEL_LIBRARY 1
-#endif
+#include "models_command.h"
 
 namespace {
 
@@ -66,14 +60,6 @@ void checkOutput(const cli::CliOptions& options) {
   checkOutputWritable(output);
 }
 
-ModelPtr loadModel(const std::string& nameOrPath, Pooling pooling) {
-#ifdef IMPASTO_HAS_MODEL_LIBRARY
-  return loadModelFile(resolveModelArgument(nameOrPath), pooling);
-#else
-  return loadModelFile(nameOrPath, pooling);
-#endif
-}
-
 int renderCommand(const std::vector<std::string>& args) {
   cli::CliOptions options = cli::parseCommandLine(args);
   if (options.help) {
@@ -91,7 +77,7 @@ int renderCommand(const std::vector<std::string>& args) {
   for (const auto& style : options.styles) job.styles.push_back(loadImage(style));
   job.styleBlend = options.styleBlend;
   if (!options.initFile.empty()) job.initImage = loadImage(options.initFile);
-  job.model = loadModel(options.model, options.pooling);
+  job.model = loadModelFile(resolveModelArgument(options.model), options.pooling);
 
   RenderSettings& settings = job.settings;
   settings = options.settings;
@@ -120,9 +106,7 @@ int renderCommand(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
-#ifdef IMPASTO_HAS_MODELS_COMMAND
     if (!args.empty() && args[0] == "models") return runModelsCommand({args.begin() + 1, args.end()});
-#endif
     return renderCommand(args);
   } catch (const Error& e) {
     std::cerr << "impasto-cli: " << e.what() << "\n";

@@ -29,12 +29,18 @@ bool sendAll(int socket, const char* data, std::size_t size) {
 
 std::string reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 404: return "Not Found";
-    case 416: return "Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 206:
+      return "Partial Content";
+    case 404:
+      return "Not Found";
+    case 416:
+      return "Range Not Satisfiable";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Status";
   }
 }
 
@@ -115,8 +121,8 @@ std::vector<HttpTestServer::Request> HttpTestServer::requests() const {
 
 int HttpTestServer::requestCount(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return int(std::count_if(requests_.begin(), requests_.end(),
-                           [&](const Request& r) { return r.path == path; }));
+  return int(
+      std::count_if(requests_.begin(), requests_.end(), [&](const Request& r) { return r.path == path; }));
 }
 
 void HttpTestServer::acceptLoop() {

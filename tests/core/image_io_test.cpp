@@ -95,9 +95,10 @@ std::string exifApp1(int orientation, bool bigEndian) {
   return std::string("\xFF\xE1") + char(length >> 8) + char(length & 0xFF) + payload;
 }
 
-// A minimal uncompressed 8-bit RGB TIFF, so byte order and the orientation tag
-// can be chosen (OpenCV writes neither big-endian files nor orientation).
-std::string handMadeTiff(const cv::Mat& rgb8, bool bigEndian, int orientation) {
+// A minimal uncompressed 8- or 16-bit RGB TIFF, so byte order and the
+// orientation tag can be chosen (OpenCV writes neither big-endian files nor
+// orientation).
+std::string handMadeTiff(const cv::Mat& rgb, bool bigEndian, int orientation) {
   auto u16 = [bigEndian](unsigned v) {
     return bigEndian ? std::string{char(v >> 8), char(v)} : std::string{char(v), char(v >> 8)};
   };
@@ -108,9 +109,10 @@ std::string handMadeTiff(const cv::Mat& rgb8, bool bigEndian, int orientation) {
     unsigned tag, type;
     std::uint32_t count, value;
   };
-  const auto width = static_cast<std::uint32_t>(rgb8.cols);
-  const auto height = static_cast<std::uint32_t>(rgb8.rows);
-  const std::uint32_t pixelBytes = width * height * 3;
+  const auto width = static_cast<std::uint32_t>(rgb.cols);
+  const auto height = static_cast<std::uint32_t>(rgb.rows);
+  const unsigned bits = rgb.depth() == CV_16U ? 16 : 8;
+  const std::uint32_t pixelBytes = width * height * 3 * bits / 8;
   const std::uint32_t entriesCount = 11;
   const std::uint32_t ifdSize = 2 + entriesCount * 12 + 4;
   const std::uint32_t bitsAt = 8 + ifdSize;
@@ -127,8 +129,13 @@ std::string handMadeTiff(const cv::Mat& rgb8, bool bigEndian, int orientation) {
     file += e.type == 3 && e.count == 1 ? u16(e.value) + u16(0) : u32(e.value);
   }
   file += u32(0);
-  file += u16(8) + u16(8) + u16(8);
-  for (int y = 0; y < rgb8.rows; ++y) file.append(rgb8.ptr<char>(y), rgb8.cols * 3);
+  file += u16(bits) + u16(bits) + u16(bits);
+  for (int y = 0; y < rgb.rows; ++y) {
+    for (int x = 0; x < rgb.cols * 3; ++x) {
+      if (bits == 8) file += rgb.ptr<char>(y)[x];
+      else file += u16(rgb.ptr<std::uint16_t>(y)[x]);
+    }
+  }
   return file;
 }
 
@@ -136,7 +143,9 @@ class ImageIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("impasto-imageio-" + std::to_string(::getpid()) + "-" + info->name());
+    std::string name = info->name();  // parameterised names contain '/'
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = fs::temp_directory_path() / ("impasto-imageio-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -247,8 +256,8 @@ TEST_F(ImageIoTest, LoadsBmp) {
   const cv::Mat bgr = redLeftBlueRightBgr(21, 9);
   const cv::Mat loaded = loadImage(write("in.bmp", encode(".bmp", bgr)));
   ASSERT_EQ(loaded.size(), cv::Size(21, 9));
-  expectColour(pixel(loaded, 2, 6), {1, 0, 0}, 1e-6f, "left");
-  expectColour(pixel(loaded, 19, 6), {0, 0, 1}, 1e-6f, "right");
+  expectColour(pixel(loaded, 2, 8), {1, 0, 0}, 1e-6f, "left");
+  expectColour(pixel(loaded, 19, 8), {0, 0, 1}, 1e-6f, "right");
   expectColour(pixel(loaded, 0, 0), {0, 1, 0}, 1e-6f, "marker");
 }
 
@@ -304,6 +313,33 @@ TEST_F(ImageIoTest, AlphaIsCompositedOverWhite) {
   }
 }
 
+// OpenCV cannot write grey+alpha PNGs, so build one: IDAT holds a zlib stream
+// with a single stored (uncompressed) deflate block.
+std::string greyAlphaPng(const std::vector<std::pair<unsigned char, unsigned char>>& row) {
+  std::string raw(1, '\0');  // filter type: none
+  for (const auto& [grey, alpha] : row) raw += {char(grey), char(alpha)};
+  std::uint32_t a = 1, b = 0;  // Adler-32
+  for (const char ch : raw) {
+    a = (a + static_cast<unsigned char>(ch)) % 65521;
+    b = (b + a) % 65521;
+  }
+  const auto n = static_cast<unsigned>(raw.size());
+  const std::string zlib = std::string("\x78\x01\x01", 3) + char(n & 0xFF) + char(n >> 8) + char(~n & 0xFF) +
+                           char((~n >> 8) & 0xFF) + raw + be32(b << 16 | a);
+  const std::string ihdr = be32(static_cast<std::uint32_t>(row.size())) + be32(1) + std::string("\x08\x04\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IDAT", zlib) +
+         pngChunk("IEND", "");
+}
+
+TEST_F(ImageIoTest, GreyAlphaIsCompositedOverWhite) {
+  const cv::Mat loaded = loadImage(write("grey-alpha.png", greyAlphaPng({{0, 0}, {0, 255}, {200, 255}, {0, 102}})));
+  ASSERT_EQ(loaded.size(), cv::Size(4, 1));
+  expectColour(pixel(loaded, 0, 0), {1, 1, 1}, 1e-6f, "transparent");
+  expectColour(pixel(loaded, 1, 0), {0, 0, 0}, 1e-6f, "opaque black");
+  expectColour(pixel(loaded, 2, 0), cv::Vec3f::all(200 / 255.f), 1e-6f, "opaque grey");
+  expectColour(pixel(loaded, 3, 0), cv::Vec3f::all(0.6f), 1e-6f, "40 % black");
+}
+
 TEST_F(ImageIoTest, SixteenBitAlphaIsCompositedOverWhite) {
   cv::Mat bgra(1, 2, CV_16UC4);
   bgra.at<cv::Vec<std::uint16_t, 4>>(0, 0) = {0, 0, 0, 0};
@@ -323,6 +359,10 @@ struct OrientationCase {
   int width, height;
   cv::Vec3f topLeft, bottomRight;
 };
+
+void PrintTo(const OrientationCase& c, std::ostream* out) {
+  *out << "orientation " << c.orientation << (c.bigEndian ? " big-endian" : " little-endian");
+}
 
 class ImageIoOrientationTest : public ImageIoTest, public ::testing::WithParamInterface<OrientationCase> {};
 
@@ -346,21 +386,26 @@ TEST_P(ImageIoOrientationTest, JpegExifOrientationIsApplied) {
 
 TEST_P(ImageIoOrientationTest, TiffOrientationTagIsApplied) {
   const OrientationCase c = GetParam();
-  cv::Mat rgb;
-  cv::cvtColor(redLeftBlueRightBgr(40, 20), rgb, cv::COLOR_BGR2RGB);
-  const fs::path path = write("oriented.tif", handMadeTiff(rgb, c.bigEndian, c.orientation));
-
-  const ImageSize probed = probeImageSize(path);
-  EXPECT_EQ(probed.width, c.width);
-  EXPECT_EQ(probed.height, c.height);
-  const cv::Mat loaded = loadImage(path);
-  ASSERT_EQ(loaded.cols, c.width);
-  ASSERT_EQ(loaded.rows, c.height);
-  expectColour(pixel(loaded, 0, 0), c.topLeft, 1e-6f, "top left");
-  expectColour(pixel(loaded, loaded.cols - 1, loaded.rows - 1), c.bottomRight, 1e-6f, "bottom right");
+  cv::Mat rgb8;
+  cv::cvtColor(redLeftBlueRightBgr(40, 20), rgb8, cv::COLOR_BGR2RGB);
+  cv::Mat rgb16;
+  rgb8.convertTo(rgb16, CV_16U, 257);
+  // OpenCV decodes 8- and 16-bit TIFFs on different paths.
+  for (const cv::Mat& rgb : {rgb8, rgb16}) {
+    const std::string depth = rgb.depth() == CV_8U ? "8-bit" : "16-bit";
+    const fs::path path = write("oriented.tif", handMadeTiff(rgb, c.bigEndian, c.orientation));
+    const ImageSize probed = probeImageSize(path);
+    EXPECT_EQ(probed.width, c.width) << depth;
+    EXPECT_EQ(probed.height, c.height) << depth;
+    const cv::Mat loaded = loadImage(path);
+    ASSERT_EQ(loaded.cols, c.width) << depth;
+    ASSERT_EQ(loaded.rows, c.height) << depth;
+    expectColour(pixel(loaded, 0, 0), c.topLeft, 1e-6f, depth + " top left");
+    expectColour(pixel(loaded, loaded.cols - 1, loaded.rows - 1), c.bottomRight, 1e-6f, depth + " bottom right");
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllOrientations, ImageIoOrientationTest,
+INSTANTIATE_TEST_SUITE_P(ImageIo, ImageIoOrientationTest,
                          ::testing::Values(OrientationCase{1, true, 40, 20, kGreen, kBlue},
                                            OrientationCase{2, false, 40, 20, kBlue, kRed},
                                            OrientationCase{3, true, 40, 20, kBlue, kGreen},
@@ -369,6 +414,37 @@ INSTANTIATE_TEST_SUITE_P(AllOrientations, ImageIoOrientationTest,
                                            OrientationCase{6, false, 20, 40, kRed, kBlue},
                                            OrientationCase{7, true, 20, 40, kBlue, kGreen},
                                            OrientationCase{8, false, 20, 40, kBlue, kRed}));
+
+TEST_F(ImageIoTest, PngExifOrientationIsApplied) {
+  // Some writers (libpng's own pngtest.png) put eXIf after the image data.
+  const std::string png = encode(".png", redLeftBlueRightBgr(40, 20));
+  const std::string app1 = exifApp1(6, true);
+  const std::string exif = pngChunk("eXIf", app1.substr(4 + 6));  // drop marker, length, "Exif\0\0"
+  const fs::path path = write("oriented.png", png.substr(0, png.size() - 12) + exif + png.substr(png.size() - 12));
+  EXPECT_EQ(probeImageSize(path).width, 20);
+  const cv::Mat loaded = loadImage(path);
+  ASSERT_EQ(loaded.size(), cv::Size(20, 40));
+  expectColour(pixel(loaded, 0, 0), kRed, 1e-6f, "top left");
+  expectColour(pixel(loaded, 19, 39), kBlue, 1e-6f, "bottom right");
+}
+
+TEST_F(ImageIoTest, SharedPhotosLoadLikeOpenCv) {
+  const fs::path images = "/work/shared/images";
+  if (!fs::is_directory(images)) GTEST_SKIP() << "no shared images here";
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(images)) {
+    if (entry.path().extension() != ".jpg") continue;
+    const cv::Mat loaded = loadImage(entry.path());
+    cv::Mat reference = cv::imread(entry.path().string(), cv::IMREAD_COLOR);
+    cv::cvtColor(reference, reference, cv::COLOR_BGR2RGB);
+    ASSERT_EQ(loaded.size(), reference.size()) << entry.path();
+    const ImageSize probed = probeImageSize(entry.path());
+    EXPECT_EQ(cv::Size(probed.width, probed.height), reference.size()) << entry.path();
+    EXPECT_LE(cv::norm(toRgb8(loaded), reference, cv::NORM_INF), 1.0) << entry.path();
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "no JPEGs in " << images;
+}
 
 // ------------------------------------------------------------- probing
 
@@ -599,6 +675,17 @@ TEST_F(ImageIoTest, ReadPngTextDecodesLatin1Text) {
   const auto text = readPngText(write("latin1.png", png));
   ASSERT_EQ(text.count("Author"), 1u);
   EXPECT_EQ(text.at("Author"), u8"René");
+}
+
+TEST_F(ImageIoTest, ReadPngTextSkipsChunksWithABadCrc) {
+  const std::string ihdr = be32(1) + be32(1) + std::string("\x08\x00\x00\x00\x00", 5);
+  std::string damaged = pngChunk("tEXt", std::string("Damaged\0yes", 11));
+  damaged[damaged.size() - 1] ^= 0x5A;
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + damaged +
+                          pngChunk("tEXt", std::string("Intact\0yes", 10)) + pngChunk("IEND", "");
+  const auto text = readPngText(write("damaged.png", png));
+  EXPECT_EQ(text.count("Damaged"), 0u);
+  EXPECT_EQ(text.count("Intact"), 1u);
 }
 
 TEST_F(ImageIoTest, ToRgb8RoundsAndClamps) {

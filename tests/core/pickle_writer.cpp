@@ -11,14 +11,14 @@ void appendLE(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-std::string storageClass(torch::ScalarType dtype) {
+std::string typePrefix(torch::ScalarType dtype) {
   switch (dtype) {
-    case torch::kFloat: return "FloatStorage";
-    case torch::kDouble: return "DoubleStorage";
-    case torch::kHalf: return "HalfStorage";
-    case torch::kLong: return "LongStorage";
-    case torch::kInt: return "IntStorage";
-    case torch::kByte: return "ByteStorage";
+    case torch::kFloat: return "Float";
+    case torch::kDouble: return "Double";
+    case torch::kHalf: return "Half";
+    case torch::kLong: return "Long";
+    case torch::kInt: return "Int";
+    case torch::kByte: return "Byte";
     default: throw std::invalid_argument("pickle_writer: unsupported storage dtype");
   }
 }
@@ -28,6 +28,8 @@ const LegacyStorage& findStorage(const std::vector<LegacyStorage>& storages, con
     if (s.key == key) return s;
   throw std::invalid_argument("pickle_writer: unknown storage key " + key);
 }
+
+std::int64_t declaredNumel(const LegacyStorage& s) { return s.declaredNumel >= 0 ? s.declaredNumel : s.data.numel(); }
 
 // Writes objects the way CPython's pickler does: each global once, then by memo.
 class StateDictPickler {
@@ -102,18 +104,25 @@ class StateDictPickler {
 
   void tensor(const LegacyStorage& storage, const LegacyTensor& t) {
     const bool v2 = style_ == LegacyStyle::Python3;
-    cachedGlobal("torch._utils", v2 ? "_rebuild_tensor_v2" : "_rebuild_tensor");
+    const bool setState = style_ == LegacyStyle::Python2SetState;
+    if (setState) {
+      cachedGlobal("torch", typePrefix(storage.data.scalar_type()) + "Tensor");
+      w_.emptyTuple().reduce();
+      memoize();
+    } else {
+      cachedGlobal("torch._utils", v2 ? "_rebuild_tensor_v2" : "_rebuild_tensor");
+    }
     w_.mark();
     // persistent id: ('storage', type, key, location, numel, view_metadata)
     w_.mark();
     string("storage");
     memoize();
-    cachedGlobal("torch", storageClass(storage.data.scalar_type()));
+    cachedGlobal("torch", typePrefix(storage.data.scalar_type()) + "Storage");
     string(storage.key);
     memoize();
     string("cpu");
     memoize();
-    w_.integer(storage.data.numel()).none().tuple();
+    w_.integer(declaredNumel(storage)).none().tuple();
     memoize();
     w_.binpersid();
     w_.integer(t.offset);
@@ -129,8 +138,12 @@ class StateDictPickler {
     }
     w_.tuple();
     memoize();
-    w_.reduce();
-    memoize();
+    if (setState) {
+      w_.build();
+    } else {
+      w_.reduce();
+      memoize();
+    }
   }
 
   LegacyStyle style_;
@@ -283,7 +296,7 @@ std::string legacyStorageSection(const std::vector<LegacyStorage>& storages) {
   std::string out = keys.bytes();
   for (const auto& s : storages) {
     const torch::Tensor data = s.data.contiguous();
-    appendLE(out, static_cast<std::uint64_t>(data.numel()), 8);
+    appendLE(out, static_cast<std::uint64_t>(declaredNumel(s)), 8);
     out.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
   }
   return out;

@@ -51,6 +51,7 @@ class PickleWriter {
 struct LegacyStorage {
   std::string key;
   torch::Tensor data;
+  std::int64_t declaredNumel = -1;  // >= 0: claim this many elements instead (forged files)
 };
 
 // One state_dict entry: a strided view into a storage.
@@ -65,6 +66,7 @@ struct LegacyTensor {
 enum class LegacyStyle {
   Python3,  // PyTorch 1.x on Python 3: _rebuild_tensor_v2, unicode keys, OrderedDict + SETITEMS + _metadata
   Python2,  // PyTorch 0.3 on Python 2: _rebuild_tensor, byte-string keys, OrderedDict([[k, v], ...])
+  Python2SetState,  // the oldest files: FloatTensor() then BUILD with (storage, offset, size, stride)
 };
 
 // The three header pickles: magic number, protocol version 1001, sys info.

@@ -1,11 +1,11 @@
 #include "core/sha256.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/error.h"
 
@@ -77,9 +77,7 @@ TEST(Sha256Test, FileHashMatchesInMemoryHash) {
   std::filesystem::remove(path);
 }
 
-TEST(Sha256Test, MissingFileThrowsError) {
-  EXPECT_THROW(sha256File("/nonexistent/impasto/file.bin"), Error);
-}
+TEST(Sha256Test, MissingFileThrowsError) { EXPECT_THROW(sha256File("/nonexistent/impasto/file.bin"), Error); }
 
 TEST(Sha256Test, PrefixMatching) {
   const std::string digest = Sha256::hashHex("abc");

@@ -1,0 +1,308 @@
+#include "models_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "core/downloader.h"
+#include "core/error.h"
+#include "core/model_library.h"
+
+namespace impasto {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> interrupted{false};
+
+void onInterrupt(int) { interrupted = true; }
+
+// Ctrl-C (or a TERM) during a download stops it cleanly instead of killing
+// the process mid-write; the previous handlers come back afterwards.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupted = false;
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &oldInt_);
+    sigaction(SIGTERM, &action, &oldTerm_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &oldInt_, nullptr);
+    sigaction(SIGTERM, &oldTerm_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction oldInt_ {};
+  struct sigaction oldTerm_ {};
+};
+
+const char* const kUsage =
+    "Usage: impasto-cli models COMMAND\n"
+    "\n"
+    "Commands:\n"
+    "  list                          the known models and whether they are installed\n"
+    "  download NAME [--mirror URL]  download, verify and install a model; an interrupted\n"
+    "                                download resumes where it stopped\n"
+    "  import FILE [--manifest M]    install a model file you already have (for example one\n"
+    "                                downloaded on another computer); it is checked and copied\n"
+    "  verify                        re-check the SHA-256 of every installed file\n"
+    "\n"
+    "Environment:\n"
+    "  IMPASTO_MODEL_DIR     where models are kept (default ~/.cache/impasto/models)\n"
+    "  IMPASTO_MODEL_MIRROR  a server or folder that replaces the download hosts,\n"
+    "                        keeping the URL paths (same as --mirror)\n"
+    "  https_proxy, http_proxy, no_proxy  are honoured for downloads\n";
+
+int exitCodeFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Usage:
+      return 2;
+    case ErrorKind::Input:
+    case ErrorKind::Model:
+    case ErrorKind::Output:
+      return 3;
+    case ErrorKind::Network:
+      return 4;
+    case ErrorKind::Cancelled:
+      return 130;
+    case ErrorKind::Internal:
+      return 1;
+  }
+  return 1;
+}
+
+[[noreturn]] void usageError(const std::string& message) {
+  throw Error(ErrorKind::Usage, message + "\nRun 'impasto-cli models --help' for the commands.");
+}
+
+// Splits the arguments after the command into positionals and --flag values.
+struct Arguments {
+  std::vector<std::string> positional;
+  std::string mirror;
+  std::string manifest;
+};
+
+Arguments parseArguments(const std::vector<std::string>& args, bool allowMirror, bool allowManifest) {
+  Arguments parsed;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](const std::string& flag, std::string& into) {
+      if (arg == flag) {
+        if (i + 1 >= args.size()) usageError(flag + " needs a value");
+        into = args[++i];
+        return true;
+      }
+      if (arg.rfind(flag + "=", 0) == 0) {
+        into = arg.substr(flag.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (allowMirror && value("--mirror", parsed.mirror)) continue;
+    if (allowManifest && value("--manifest", parsed.manifest)) continue;
+    if (arg.size() > 1 && arg[0] == '-')
+      usageError("Unknown option '" + arg + "' for 'models " + args[0] + "'");
+    parsed.positional.push_back(arg);
+  }
+  return parsed;
+}
+
+std::string formatDuration(double seconds) {
+  const long total = std::lround(seconds);
+  std::ostringstream out;
+  if (total >= 3600)
+    out << total / 3600 << ":" << std::setw(2) << std::setfill('0') << (total / 60) % 60;
+  else
+    out << total / 60;
+  out << ":" << std::setw(2) << std::setfill('0') << total % 60;
+  return out.str();
+}
+
+// A one-line bar on a terminal: bytes, rate and ETA. Nothing in logs, where a
+// line per update would bury the result.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label) : label_(std::move(label)), terminal_(isatty(STDERR_FILENO) != 0) {}
+  ~ProgressBar() { finish(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void update(std::int64_t done, std::int64_t total, double rate, double eta) {
+    if (!terminal_) return;
+    std::ostringstream line;
+    line << "\r" << label_ << " ";
+    if (total > 0) {
+      const double fraction = std::min(1.0, double(done) / double(total));
+      const int width = 30;
+      const int filled = int(fraction * width);
+      line << "[" << std::string(filled, '#') << std::string(width - filled, '-') << "] " << std::setw(3)
+           << int(fraction * 100) << "%  " << formatByteSize(done) << " of " << formatByteSize(total);
+    } else {
+      line << formatByteSize(done);
+    }
+    if (rate > 0) line << "  " << formatByteSize(std::int64_t(rate)) << "/s";
+    if (eta >= 0) line << "  ETA " << formatDuration(eta);
+    line << "\x1b[K";  // clear what a longer previous line left
+    std::cerr << line.str() << std::flush;
+    drawn_ = true;
+  }
+
+  void finish() {
+    if (drawn_) std::cerr << "\n";
+    drawn_ = false;
+  }
+
+ private:
+  std::string label_;
+  bool terminal_;
+  bool drawn_ = false;
+};
+
+std::string stateText(const ModelStatus& status) {
+  if (!status.builtIn) return "imported";
+  switch (status.state) {
+    case InstallState::Installed:
+      return "installed";
+    case InstallState::NotInstalled:
+      return "not installed";
+    case InstallState::Partial:
+      if (status.downloadSize > 0)
+        return "partial " +
+               std::to_string(int(100.0 * double(status.bytesPresent) / double(status.downloadSize))) + "%";
+      return "partial";
+  }
+  return "";
+}
+
+std::string sizeText(const ModelStatus& status) {
+  if (status.downloadSize <= 0) return "?";
+  return (status.downloadSizeExact ? "" : "~") + formatByteSize(status.downloadSize);
+}
+
+int listModels(const ModelLibrary& library) {
+  const auto statuses = library.list();
+  std::size_t nameWidth = 4;
+  for (const auto& s : statuses) nameWidth = std::max(nameWidth, s.name.size());
+  std::cout << "Models folder: " << library.cacheDir().string() << "\n\n";
+  std::cout << "  " << std::left << std::setw(int(nameWidth) + 2) << "NAME" << std::setw(15) << "STATE"
+            << std::setw(10) << "SIZE"
+            << "TITLE\n";
+  for (const auto& s : statuses) {
+    std::cout << (s.name == kDefaultModelName ? "* " : "  ") << std::left << std::setw(int(nameWidth) + 2)
+              << s.name << std::setw(15) << stateText(s) << std::setw(10) << sizeText(s) << s.title << "\n";
+    if (s.state == InstallState::Installed)
+      std::cout << "  " << std::string(nameWidth + 2, ' ') << s.weightsPath.string() << "\n";
+  }
+  std::cout << "\n* the default model. Install one with: impasto-cli models download NAME\n";
+  return 0;
+}
+
+int downloadModel(const ModelLibrary& library, const Arguments& args) {
+  if (args.positional.size() != 1) usageError("Usage: impasto-cli models download NAME [--mirror URL]");
+  const std::string& name = args.positional[0];
+  const RegistryEntry* entry = library.find(name);
+  if (entry == nullptr) {
+    library.resolveModelArgument(name);  // explains an unknown name or an imported model
+    throw Error(ErrorKind::Usage, "'" + name + "' is not a model that can be downloaded.");
+  }
+  if (library.isInstalled(name)) {
+    const fs::path weights = library.resolveModelArgument(name);
+    std::cout << "'" << name << "' is already installed: " << weights.string() << "\n";
+    return 0;
+  }
+  const std::string mirror = effectiveMirror(args.mirror);
+  std::cerr << "Downloading '" << name << "' ("
+            << (entry->downloadSize > 0
+                    ? (entry->downloadSizeExact ? "" : "about ") + formatByteSize(entry->downloadSize)
+                    : std::string("size unknown"))
+            << ") into " << library.modelDirectory(name).string()
+            << (mirror.empty() ? "" : " from the mirror " + mirror) << "\n";
+  fs::path weights;
+  {
+    InterruptGuard guard;
+    ProgressBar bar(name);
+    weights = library.install(
+        name,
+        [&](std::int64_t done, std::int64_t total, double rate, double eta) {
+          bar.update(done, total, rate, eta);
+        },
+        &interrupted, args.mirror);
+  }
+  std::cout << "Installed '" << name << "': " << weights.string() << "\n";
+  return 0;
+}
+
+int importModel(const ModelLibrary& library, const Arguments& args) {
+  if (args.positional.size() != 1)
+    usageError("Usage: impasto-cli models import FILE [--manifest MANIFEST.json]");
+  std::cerr << "Checking " << args.positional[0] << " (hash, then a test run)...\n";
+  const fs::path weights = library.importFile(args.positional[0], args.manifest);
+  std::cout << "Installed '" << weights.parent_path().filename().string() << "': " << weights.string()
+            << "\n";
+  return 0;
+}
+
+int verifyModels(const ModelLibrary& library, const Arguments& args) {
+  if (!args.positional.empty()) usageError("Usage: impasto-cli models verify");
+  const auto checks = library.verify();
+  if (checks.empty()) {
+    std::cout << "No models are installed in " << library.cacheDir().string() << ".\n";
+    return 0;
+  }
+  std::vector<std::string> damaged;
+  for (const auto& check : checks) {
+    std::cout << (check.ok ? "ok    " : "BAD   ") << check.model << "  " << check.path.string()
+              << (check.ok ? "" : ": " + check.problem) << "\n";
+    if (!check.ok && std::find(damaged.begin(), damaged.end(), check.model) == damaged.end())
+      damaged.push_back(check.model);
+  }
+  if (damaged.empty()) return 0;
+  std::cerr
+      << "\nSome files are damaged or missing. Delete the bad files, then run 'impasto-cli models download "
+         "NAME' again (or import the file)";
+  for (const auto& name : damaged) std::cerr << (name == damaged.front() ? ": " : ", ") << name;
+  std::cerr << ".\n";
+  return 3;
+}
+
+}  // namespace
+
+int runModelsCommand(const std::vector<std::string>& args) {
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      (args.empty() ? std::cerr : std::cout) << kUsage;
+      return args.empty() ? 2 : 0;
+    }
+    const std::string& command = args[0];
+    const ModelLibrary library;
+    if (command == "list") {
+      if (!parseArguments(args, false, false).positional.empty())
+        usageError("Usage: impasto-cli models list");
+      return listModels(library);
+    }
+    if (command == "download") return downloadModel(library, parseArguments(args, true, false));
+    if (command == "import") return importModel(library, parseArguments(args, false, true));
+    if (command == "verify") return verifyModels(library, parseArguments(args, false, false));
+    usageError("Unknown command 'models " + command + "'");
+  } catch (const Error& e) {
+    std::cerr << "impasto-cli: " << e.what() << "\n";
+    return exitCodeFor(e.kind());
+  } catch (const std::exception& e) {
+    std::cerr << "impasto-cli: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace impasto

@@ -1,0 +1,157 @@
+// Benchmark: the cost of one engine step against one bare forward+backward of the
+// same truncated network, as a ratio measured in one run (the machines are noisy),
+// plus the peak resident memory of each configuration (each runs in a child process).
+//
+//   impasto-bench [--darknet FILE.onnx] [--sizes 256,512] [--repeats 5]
+//   impasto-bench --one MODEL SIZE REPEATS   (internal: one configuration)
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/cost_function.h"
+#include "core/error.h"
+#include "core/feature_extractor.h"
+#include "core/layers.h"
+#include "core/lbfgs.h"
+#include "core/render.h"
+#include "core/vgg.h"
+
+namespace {
+
+using namespace impasto;
+using Clock = std::chrono::steady_clock;
+
+// VGG-19 with seeded random weights: the real topology and cost, without the download.
+ModelPtr randomVgg19() {
+  torch::manual_seed(0);
+  std::vector<LayerSpec> layers;
+  for (const VggLayer& v : vggTopology(VggDepth::Vgg19)) {
+    LayerSpec spec;
+    spec.kind = v.kind;
+    spec.name = v.name;
+    if (v.kind == LayerKind::Conv) {
+      spec.weight = torch::randn({v.outChannels, v.inChannels, 3, 3}) * std::sqrt(2.0 / (9.0 * v.inChannels));
+      spec.bias = torch::zeros({v.outChannels});
+      spec.padding = 1;
+    } else if (v.kind == LayerKind::MaxPool) {
+      spec.kernel = 2;
+      spec.stride = 2;
+    }
+    layers.push_back(spec);
+  }
+  return std::make_shared<const Model>(vggManifest(VggDepth::Vgg19, VggWeights::Caffe), std::move(layers));
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+long peakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+int runOne(const std::string& modelArg, int size, int repeats) {
+  ModelPtr model = modelArg == "vgg19-random" ? randomVgg19() : loadModelFile(modelArg);
+  RenderSettings settings;
+  settings.size = size;
+  settings.weights.alpha = 1.0;
+  settings.weights.beta = 1e4;
+  settings = resolveSettings(settings, *model);
+
+  // A 4:3 image like the classic content photo, longest side = size.
+  const int64_t h = size * 3 / 4, w = size;
+  torch::manual_seed(1);
+  torch::Tensor content = torch::rand({1, 3, h, w});
+  torch::Tensor style = torch::rand({1, 3, h, w});
+  CostFunction cost(model, content, {style}, {}, settings.contentLayer, settings.weights, torch::kCPU);
+
+  std::vector<std::string> used{settings.contentLayer};
+  for (const auto& [name, lambda] : settings.weights.styleLayers) used.push_back(name);
+  FeatureExtractor bare(*model, used);
+  const std::string deepest = bare->layerNames().back();
+
+  torch::Tensor generated = content.clone();
+  Lbfgs lbfgs;
+  auto engineStep = [&] {
+    generated.set_requires_grad(true);
+    if (generated.grad().defined()) generated.mutable_grad().zero_();
+    CostTerms terms = cost.evaluate(generated);
+    terms.total.backward();
+    torch::Tensor data = generated.detach();
+    lbfgs.step(data, generated.grad(), terms.total.item<double>());
+  };
+  auto bareStep = [&] {
+    torch::Tensor x = content.clone().set_requires_grad(true);
+    bare->forward(x).at(deepest).sum().backward();
+  };
+
+  engineStep();  // warm-up: first-call allocations and oneDNN kernel choice
+  bareStep();
+  std::vector<double> engineTimes, bareTimes;
+  for (int i = 0; i < repeats; ++i) {
+    // Interleaved, so drifts in machine load hit both alike.
+    auto t0 = Clock::now();
+    engineStep();
+    auto t1 = Clock::now();
+    bareStep();
+    auto t2 = Clock::now();
+    engineTimes.push_back(std::chrono::duration<double>(t1 - t0).count());
+    bareTimes.push_back(std::chrono::duration<double>(t2 - t1).count());
+  }
+  const double e = median(engineTimes), b = median(bareTimes);
+  std::printf("| %s | %d | %lldx%lld | %.3f | %.3f | %.3f | %ld |\n", model->manifest().name.c_str(), size,
+              (long long)w, (long long)h, e, b, e / b, peakRssMiB());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.size() == 4 && args[0] == "--one") return runOne(args[1], std::stoi(args[2]), std::stoi(args[3]));
+    std::string darknet = "../shared/models/darknet-reference/darknet-reference-conv5.onnx";
+    std::vector<int> sizes{256, 512};
+    int repeats = 5;
+    for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+      if (args[i] == "--darknet") darknet = args[i + 1];
+      else if (args[i] == "--repeats") repeats = std::stoi(args[i + 1]);
+      else if (args[i] == "--sizes") {
+        sizes.clear();
+        std::stringstream list(args[i + 1]);
+        for (std::string s; std::getline(list, s, ',');) sizes.push_back(std::stoi(s));
+      }
+    }
+    std::vector<std::string> models{"vgg19-random"};
+    if (std::filesystem::exists(darknet)) models.insert(models.begin(), darknet);
+    else std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
+
+    std::printf("threads: %d\n\n", torch::get_num_threads());
+    std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | ratio | peak RSS (MiB) |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+    std::fflush(stdout);
+    for (const auto& model : models)
+      for (int size : sizes) {
+        // A child process per configuration, so each peak RSS is its own.
+        std::string command = std::string("'") + argv[0] + "' --one '" + model + "' " + std::to_string(size) + " " +
+                              std::to_string(repeats);
+        if (std::system(command.c_str()) != 0) std::cerr << "configuration failed: " << command << "\n";
+      }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "impasto-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <memory>
+
+#include "core/model.h"
+
+namespace impasto::test {
+
+// A tiny seeded CNN (conv-relu-pool-conv-relu-pool-conv-relu) for engine tests:
+// layers conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3. Random, so its
+// features mean nothing, but the costs and gradients are real.
+ModelPtr makeTinyModel(std::uint64_t seed = 1, int width = 8);
+
+}  // namespace impasto::test

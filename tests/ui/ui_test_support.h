@@ -1,0 +1,29 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <QString>
+#include <opencv2/core.hpp>
+
+#include "core/model.h"
+
+namespace impasto::uitest {
+
+// A tiny seeded CNN built from LayerSpecs (conv-relu-pool-conv-relu-pool-conv-relu),
+// layers conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3. Random weights:
+// its features mean nothing, but costs, gradients and frames are real.
+ModelPtr makeTinyModel(std::uint64_t seed = 1);
+
+// A smooth test picture (gradients and a disc), CV_32FC3 RGB [0, 1].
+cv::Mat makePicture(int width, int height, int variant = 0);
+
+// The per-test scratch folder (created empty by the test main).
+QString scratchDir();
+// Writes makePicture to scratchDir()/name and returns the path.
+QString writePicture(const QString& name, int width, int height, int variant = 0);
+
+// Runs the event loop until pred() holds or timeoutMs passes; returns pred().
+bool waitUntil(const std::function<bool()>& pred, int timeoutMs = 10000);
+
+}  // namespace impasto::uitest
