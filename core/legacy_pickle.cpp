@@ -34,8 +34,9 @@ class Failure {
   explicit Failure(std::string fileName) : fileName_(std::move(fileName)) {}
 
   [[noreturn]] void corrupt(const std::string& what) const {
-    throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': " + what +
-                                      ". The file is damaged or not a PyTorch weights file; download it again.");
+    throw Error(ErrorKind::Model,
+                "Cannot load '" + fileName_ + "': " + what +
+                    ". The file is damaged or not a PyTorch weights file; download it again.");
   }
   [[noreturn]] void unsupported(const std::string& what) const {
     throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': " + what + ".");
@@ -46,10 +47,11 @@ class Failure {
                                       "state_dict (save model.state_dict() rather than the whole model).");
   }
   [[noreturn]] void truncated(std::uint64_t at, std::uint64_t size) const {
-    throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': it ends too early (it has " +
-                                      std::to_string(size) + " bytes; what starts at byte " + std::to_string(at) +
-                                      " runs past the end). It is probably an incomplete download; download it "
-                                      "again.");
+    throw Error(ErrorKind::Model,
+                "Cannot load '" + fileName_ + "': it ends too early (it has " + std::to_string(size) +
+                    " bytes; what starts at byte " + std::to_string(at) +
+                    " runs past the end). It is probably an incomplete download; download it "
+                    "again.");
   }
   const std::string& fileName() const { return fileName_; }
 
@@ -111,14 +113,16 @@ class ByteReader {
     for (;;) {
       const char c = static_cast<char>(u8());
       if (c == '\n') return s;
-      if (s.size() >= maxLength) fail_.corrupt("a pickle text line is too long at byte " + std::to_string(pos_));
+      if (s.size() >= maxLength)
+        fail_.corrupt("a pickle text line is too long at byte " + std::to_string(pos_));
       s.push_back(c);
     }
   }
 
   std::array<std::uint8_t, 4> peek4() {
     std::array<std::uint8_t, 4> head{};
-    in_.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(std::min<std::uint64_t>(size_, 4)));
+    in_.read(reinterpret_cast<char*>(head.data()),
+             static_cast<std::streamsize>(std::min<std::uint64_t>(size_, 4)));
     in_.clear();
     in_.seekg(static_cast<std::streamoff>(pos_));
     return head;
@@ -142,15 +146,15 @@ class ByteReader {
 
 enum class Type { None, Bool, Int, BigInt, Float, Str, Tuple, List, Dict, Global, Storage, Tensor };
 
-struct StorageRef {
+struct StorageSlice {
   std::string key;
   std::int64_t viewOffset = 0;  // elements into the root storage
   std::int64_t viewNumel = 0;
 };
 
-struct TensorRef {
+struct TensorLayout {
   bool awaitingState = false;  // made by torch.FloatTensor(), filled by BUILD
-  StorageRef storage;
+  StorageSlice storage;
   std::int64_t offset = 0;
   std::vector<std::int64_t> sizes;
   std::vector<std::int64_t> strides;
@@ -170,11 +174,11 @@ struct Obj {
   Type type = Type::None;
   std::int64_t i = 0;
   double f = 0.0;
-  std::string s;               // Str; Global "module.name"; BigInt little-endian bytes
-  std::vector<Obj*> items;     // Tuple, List
+  std::string s;            // Str; Global "module.name"; BigInt little-endian bytes
+  std::vector<Obj*> items;  // Tuple, List
   std::unique_ptr<DictData> dict;
-  std::unique_ptr<StorageRef> storage;
-  std::unique_ptr<TensorRef> tensor;
+  std::unique_ptr<StorageSlice> storage;
+  std::unique_ptr<TensorLayout> tensor;
 };
 
 struct StorageType {
@@ -183,11 +187,11 @@ struct StorageType {
 };
 
 constexpr StorageType kStorageTypes[] = {
-    {"FloatStorage", c10::ScalarType::Float},   {"DoubleStorage", c10::ScalarType::Double},
-    {"HalfStorage", c10::ScalarType::Half},     {"BFloat16Storage", c10::ScalarType::BFloat16},
-    {"LongStorage", c10::ScalarType::Long},     {"IntStorage", c10::ScalarType::Int},
-    {"ShortStorage", c10::ScalarType::Short},   {"CharStorage", c10::ScalarType::Char},
-    {"ByteStorage", c10::ScalarType::Byte},     {"BoolStorage", c10::ScalarType::Bool},
+    {"FloatStorage", c10::ScalarType::Float}, {"DoubleStorage", c10::ScalarType::Double},
+    {"HalfStorage", c10::ScalarType::Half},   {"BFloat16Storage", c10::ScalarType::BFloat16},
+    {"LongStorage", c10::ScalarType::Long},   {"IntStorage", c10::ScalarType::Int},
+    {"ShortStorage", c10::ScalarType::Short}, {"CharStorage", c10::ScalarType::Char},
+    {"ByteStorage", c10::ScalarType::Byte},   {"BoolStorage", c10::ScalarType::Bool},
 };
 
 // "torch.FloatStorage" -> "Float"; GPU-saved files name torch.cuda.*, same bytes.
@@ -199,7 +203,8 @@ std::string torchTypePrefix(const std::string& global, const std::string& suffix
     name = global.substr(6);
   else
     return {};
-  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return {};
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return {};
   return name.substr(0, name.size() - suffix.size());
 }
 
@@ -231,8 +236,12 @@ struct StorageInfo {
   torch::Tensor data;  // 1-D, filled from the data section
 };
 
-bool mulOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) { return __builtin_mul_overflow(a, b, out); }
-bool addOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) { return __builtin_add_overflow(a, b, out); }
+bool mulOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
+bool addOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  return __builtin_add_overflow(a, b, out);
+}
 
 class Unpickler {
  public:
@@ -281,7 +290,8 @@ class Unpickler {
         case 0x93: {  // STACK_GLOBAL
           Obj* name = pop();
           Obj* module = pop();
-          if (name->type != Type::Str || module->type != Type::Str) fail_.corrupt("STACK_GLOBAL without names");
+          if (name->type != Type::Str || module->type != Type::Str)
+            fail_.corrupt("STACK_GLOBAL without names");
           push(makeGlobal(module->s + "." + name->s));
           break;
         }
@@ -329,8 +339,8 @@ class Unpickler {
           push(tuple);
           break;
         }
-        case 0x85:  // TUPLE1
-        case 0x86:  // TUPLE2
+        case 0x85:    // TUPLE1
+        case 0x86:    // TUPLE2
         case 0x87: {  // TUPLE3
           const std::size_t n = op - 0x84u;
           if (stack_.size() < n + base()) fail_.corrupt("a pickled tuple lacks its items");
@@ -383,7 +393,7 @@ class Unpickler {
         case 'N':  // NONE
           push(make(Type::None));
           break;
-        case 0x88:  // NEWTRUE
+        case 0x88:    // NEWTRUE
         case 0x89: {  // NEWFALSE
           Obj* b = make(Type::Bool);
           b->i = op == 0x88 ? 1 : 0;
@@ -458,13 +468,14 @@ class Unpickler {
 
  private:
   Obj* make(Type type) {
-    if (arena_.size() >= kMaxObjects) fail_.unsupported("its pickle holds more objects than a weights file would");
+    if (arena_.size() >= kMaxObjects)
+      fail_.unsupported("its pickle holds more objects than a weights file would");
     arena_.emplace_back();
     Obj* o = &arena_.back();
     o->type = type;
     if (type == Type::Dict) o->dict = std::make_unique<DictData>();
-    if (type == Type::Storage) o->storage = std::make_unique<StorageRef>();
-    if (type == Type::Tensor) o->tensor = std::make_unique<TensorRef>();
+    if (type == Type::Storage) o->storage = std::make_unique<StorageSlice>();
+    if (type == Type::Tensor) o->tensor = std::make_unique<TensorLayout>();
     return o;
   }
   Obj* makeInt(std::int64_t v) {
@@ -483,7 +494,8 @@ class Unpickler {
     if (n <= 8) {
       std::uint64_t v = 0;
       for (std::size_t k = n; k-- > 0;) v = (v << 8) | static_cast<std::uint8_t>(bytes[k]);
-      if (n > 0 && n < 8 && (static_cast<std::uint8_t>(bytes[n - 1]) & 0x80)) v |= ~std::uint64_t{0} << (8 * n);
+      if (n > 0 && n < 8 && (static_cast<std::uint8_t>(bytes[n - 1]) & 0x80))
+        v |= ~std::uint64_t{0} << (8 * n);
       return makeInt(static_cast<std::int64_t>(v));
     }
     Obj* o = make(Type::BigInt);
@@ -499,7 +511,8 @@ class Unpickler {
 
   std::size_t base() const { return marks_.empty() ? 0 : marks_.back(); }
   void push(Obj* o) {
-    if (stack_.size() >= kMaxStack) fail_.unsupported("its pickle stack grows deeper than a weights file's would");
+    if (stack_.size() >= kMaxStack)
+      fail_.unsupported("its pickle stack grows deeper than a weights file's would");
     stack_.push_back(o);
   }
   Obj* pop() {
@@ -523,12 +536,14 @@ class Unpickler {
   void popMark() { popToMark(); }
 
   void memoPut(std::uint32_t index) {
-    if (memo_.size() >= kMaxMemo && memo_.count(index) == 0) fail_.unsupported("its pickle memo is too large");
+    if (memo_.size() >= kMaxMemo && memo_.count(index) == 0)
+      fail_.unsupported("its pickle memo is too large");
     memo_[index] = top();
   }
   Obj* memoGet(std::uint32_t index) {
     auto it = memo_.find(index);
-    if (it == memo_.end()) fail_.corrupt("a pickle refers to memo entry " + std::to_string(index) + " before setting it");
+    if (it == memo_.end())
+      fail_.corrupt("a pickle refers to memo entry " + std::to_string(index) + " before setting it");
     return it->second;
   }
 
@@ -564,7 +579,8 @@ class Unpickler {
 
   Obj* reduce(Obj* callable, Obj* args) {
     if (callable->type != Type::Global) fail_.corrupt("a pickle calls something that is not a function");
-    if (args->type != Type::Tuple) fail_.corrupt("a pickle calls " + callable->s + " without an argument tuple");
+    if (args->type != Type::Tuple)
+      fail_.corrupt("a pickle calls " + callable->s + " without an argument tuple");
     const std::string& name = callable->s;
     const auto& a = args->items;
     if (name == "collections.OrderedDict") {
@@ -603,7 +619,7 @@ class Unpickler {
   }
 
   // (storage, storage_offset, size, stride, ...)
-  void setTensor(TensorRef& t, const std::vector<Obj*>& a) const {
+  void setTensor(TensorLayout& t, const std::vector<Obj*>& a) const {
     if (a.size() < 4 || a[0]->type != Type::Storage) fail_.corrupt("a tensor is not built on a storage");
     t.storage = *a[0]->storage;
     t.offset = intArg(a[1], "storage offset");
@@ -617,7 +633,8 @@ class Unpickler {
   // (OrderedDict._metadata) nothing a weights file needs.
   void build(Obj* target, const Obj* state) const {
     if (target->type != Type::Tensor || !target->tensor->awaitingState) return;
-    if (state->type != Type::Tuple || state->items.size() != 4) fail_.corrupt("a tensor's state is malformed");
+    if (state->type != Type::Tuple || state->items.size() != 4)
+      fail_.corrupt("a tensor's state is malformed");
     setTensor(*target->tensor, state->items);
   }
 
@@ -626,7 +643,8 @@ class Unpickler {
     if (pid->type != Type::Tuple || p.empty() || p[0]->type != Type::Str)
       fail_.corrupt("a persistent id is not a tuple");
     if (p[0]->s != "storage") fail_.refused("a persistent object of type '" + p[0]->s + "'");
-    if (p.size() != 5 && p.size() != 6) fail_.corrupt("a storage reference has " + std::to_string(p.size()) + " fields");
+    if (p.size() != 5 && p.size() != 6)
+      fail_.corrupt("a storage reference has " + std::to_string(p.size()) + " fields");
     if (p[1]->type != Type::Global) fail_.corrupt("a storage reference lacks its type");
     const StorageType* type = findStorageType(p[1]->s);
     if (type == nullptr) fail_.corrupt("a storage reference names " + p[1]->s + " as its type");
@@ -661,7 +679,7 @@ class Unpickler {
   }
 
   // Every element the tensor addresses must lie inside its storage (view).
-  void validate(const TensorRef& t) const {
+  void validate(const TensorLayout& t) const {
     if (t.sizes.size() != t.strides.size()) fail_.corrupt("a tensor's size and stride disagree");
     if (t.offset < 0) fail_.corrupt("a tensor has a negative storage offset");
     std::int64_t last = t.offset;
@@ -670,7 +688,8 @@ class Unpickler {
       if (t.sizes[d] < 0 || t.strides[d] < 0) fail_.corrupt("a tensor has a negative size or stride");
       if (t.sizes[d] == 0) empty = true;
       std::int64_t span = 0;
-      if (t.sizes[d] > 0 && (mulOverflows(t.sizes[d] - 1, t.strides[d], &span) || addOverflows(last, span, &last)))
+      if (t.sizes[d] > 0 &&
+          (mulOverflows(t.sizes[d] - 1, t.strides[d], &span) || addOverflows(last, span, &last)))
         fail_.corrupt("a tensor's shape overflows");
     }
     if (!empty && last >= t.storage.viewNumel) fail_.corrupt("a tensor reaches past the end of its storage");
@@ -711,11 +730,13 @@ void checkHeader(Unpickler& unpickler, const Failure& fail) {
 
 // The state_dict itself, or the one a training checkpoint wraps as 'state_dict'.
 const Obj* findStateDict(const Obj* root, const Failure& fail) {
-  if (root->type != Type::Dict) fail.unsupported("it holds no state_dict (its top-level object is not a dict)");
+  if (root->type != Type::Dict)
+    fail.unsupported("it holds no state_dict (its top-level object is not a dict)");
   for (const auto& [key, value] : root->dict->entries)
     if (value->type == Type::Tensor) return root;
   for (const auto& [key, value] : root->dict->entries)
-    if (key->type == Type::Str && key->s == "state_dict" && value->type == Type::Dict) return findStateDict(value, fail);
+    if (key->type == Type::Str && key->s == "state_dict" && value->type == Type::Dict)
+      return findStateDict(value, fail);
   fail.unsupported("it holds no tensors");
 }
 
@@ -725,7 +746,8 @@ void readStorageData(ByteReader& in, Unpickler& unpickler, const Obj* keys, cons
   for (const Obj* key : keys->items) {
     if (key->type != Type::Str) fail.corrupt("a storage key is not a string");
     auto it = storages.find(key->s);
-    if (it == storages.end()) fail.corrupt("it lists data for storage '" + key->s + "', which no tensor uses");
+    if (it == storages.end())
+      fail.corrupt("it lists data for storage '" + key->s + "', which no tensor uses");
     StorageInfo& info = it->second;
     if (info.data.defined()) fail.corrupt("it lists storage '" + key->s + "' twice");
     const auto numel = static_cast<std::int64_t>(in.uintLE(8));
@@ -743,7 +765,7 @@ void readStorageData(ByteReader& in, Unpickler& unpickler, const Obj* keys, cons
     if (!info.data.defined()) fail.corrupt("the data of storage '" + key + "' is missing");
 }
 
-torch::Tensor materialize(const TensorRef& ref, std::unordered_map<std::string, StorageInfo>& storages) {
+torch::Tensor materialize(const TensorLayout& ref, std::unordered_map<std::string, StorageInfo>& storages) {
   const torch::Tensor& root = storages.at(ref.storage.key).data;
   const std::int64_t offset = ref.storage.viewOffset + ref.offset;
   torch::Tensor t = root.as_strided(ref.sizes, ref.strides, offset);
@@ -762,10 +784,13 @@ std::map<std::string, torch::Tensor> readLegacyTorchFile(const std::filesystem::
 
   const auto head = in.peek4();
   if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)
-    fail.unsupported("it is a zip archive (the PyTorch 1.6+ format), not the legacy format; load it as a zip "
-                     "state_dict");
-  if (in.hasTarHeader()) fail.unsupported("it uses the tar format of PyTorch before 0.1.10; re-save it with a newer "
-                                          "PyTorch");
+    fail.unsupported(
+        "it is a zip archive (the PyTorch 1.6+ format), not the legacy format; load it as a zip "
+        "state_dict");
+  if (in.hasTarHeader())
+    fail.unsupported(
+        "it uses the tar format of PyTorch before 0.1.10; re-save it with a newer "
+        "PyTorch");
   if (in.size() == 0 || head[0] != 0x80) fail.corrupt("it is not a pickle");
 
   return wrapErrors(ErrorKind::Model, "Cannot load '" + fail.fileName() + "'", [&] {

@@ -1,10 +1,10 @@
 #pragma once
 
+#include <torch/types.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
-
-#include <torch/types.h>
 
 namespace impasto {
 

@@ -5,10 +5,9 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -20,7 +19,8 @@ using nlohmann::json;
 constexpr std::uintmax_t kMaxModelJsonBytes = 64u << 20;
 
 [[noreturn]] void fail(const std::filesystem::path& modelJson, const std::string& what) {
-  throw Error(ErrorKind::Model, "Cannot load the TensorFlow.js model '" + modelJson.string() + "': " + what + ".");
+  throw Error(ErrorKind::Model,
+              "Cannot load the TensorFlow.js model '" + modelJson.string() + "': " + what + ".");
 }
 
 // Where one named weight lives: a byte range in its group's concatenated shards.
@@ -58,7 +58,8 @@ class WeightStore {
           count *= static_cast<std::uint64_t>(d);
         }
         group.bytes += count * sizeof(float);
-        if (!weights_.emplace(name, std::move(weight)).second) fail(modelJson, "weight '" + name + "' is listed twice");
+        if (!weights_.emplace(name, std::move(weight)).second)
+          fail(modelJson, "weight '" + name + "' is listed twice");
         ++group.unread;
       }
       groups_.push_back(std::move(group));
@@ -73,7 +74,8 @@ class WeightStore {
     const std::string suffix = "/" + wanted;
     for (const auto& entry : weights_) {
       const std::string& name = entry.first;
-      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
         if (!found.empty()) return {};
         found = name;
       }
@@ -95,7 +97,8 @@ class WeightStore {
     std::int64_t count = 1;
     for (std::int64_t d : w.shape) count *= d;
     torch::Tensor t = torch::empty({count}, torch::kFloat);
-    std::memcpy(t.data_ptr<float>(), data.data() + w.byteOffset, static_cast<std::size_t>(count) * sizeof(float));
+    std::memcpy(t.data_ptr<float>(), data.data() + w.byteOffset,
+                static_cast<std::size_t>(count) * sizeof(float));
     if (fetched_.insert(name).second && --groups_[w.group].unread == 0) data_.erase(w.group);
     return t.view(w.shape);
   }
@@ -110,19 +113,22 @@ class WeightStore {
     for (const auto& shard : group.shards) {
       std::error_code ec;
       const std::uintmax_t size = std::filesystem::file_size(shard, ec);
-      if (ec) fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "': " + ec.message());
+      if (ec)
+        fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "': " + ec.message());
       actual += size;
       names += (names.empty() ? "'" : " + '") + shard.filename().string() + "'";
     }
     if (actual != group.bytes)
-      fail(modelJson_, "weight shard " + names + " holds " + std::to_string(actual) + " bytes but model.json expects " +
-                           std::to_string(group.bytes) + "; the download is incomplete or damaged, download it again");
+      fail(modelJson_, "weight shard " + names + " holds " + std::to_string(actual) +
+                           " bytes but model.json expects " + std::to_string(group.bytes) +
+                           "; the download is incomplete or damaged, download it again");
     std::string data;
     data.reserve(static_cast<std::size_t>(actual));
     for (const auto& shard : group.shards) {
       std::ifstream in(shard, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (!in.good() && !in.eof()) fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "'");
+      if (!in.good() && !in.eof())
+        fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "'");
       data += bytes;
     }
     if (data.size() != group.bytes) fail(modelJson_, "weight shard " + names + " changed while being read");
@@ -166,7 +172,8 @@ std::optional<std::string> inboundName(const json& layer) {
   const auto nodes = layer.find("inbound_nodes");
   if (nodes == layer.end() || !nodes->is_array() || nodes->empty()) return std::string();
   const json& node = (*nodes)[0];
-  if (!node.is_array() || node.size() != 1 || nodes->size() != 1) return std::nullopt;  // merges, shared layers
+  if (!node.is_array() || node.size() != 1 || nodes->size() != 1)
+    return std::nullopt;  // merges, shared layers
   const json& input = node[0];
   if (input.is_array() && !input.empty() && input[0].is_string()) return input[0].get<std::string>();
   return std::nullopt;
@@ -202,10 +209,12 @@ class ChainReader {
         consumed = readPooling(cls, config);
       if (consumed == 0) break;  // Dense, Flatten, a partial download, ...: the chain ends here
       i += consumed - 1;
-      previous = layers_[i].value("config", json::object()).value("name", layers_[i].value("name", std::string()));
+      previous =
+          layers_[i].value("config", json::object()).value("name", layers_[i].value("name", std::string()));
     }
     // Pooling at the end adds no features of its own; the ONNX export stops there too.
-    while (!specs_.empty() && (specs_.back().kind == LayerKind::MaxPool || specs_.back().kind == LayerKind::AvgPool))
+    while (!specs_.empty() &&
+           (specs_.back().kind == LayerKind::MaxPool || specs_.back().kind == LayerKind::AvgPool))
       specs_.pop_back();
     if (convs_ == 0) {
       if (!firstMissing_.empty())
@@ -228,8 +237,8 @@ class ChainReader {
     const std::string padding = config.value("padding", std::string("valid"));
     const std::string activation = config.value("activation", std::string("linear"));
     if (kernel.size() != 2 || kernel[0] != kernel[1] || kernel[0] < 1 || strides.size() != 2 ||
-        strides[0] != strides[1] || strides[0] < 1 ||
-        dilation != std::vector<int>{1, 1} || config.value("groups", 1) != 1)
+        strides[0] != strides[1] || strides[0] < 1 || dilation != std::vector<int>{1, 1} ||
+        config.value("groups", 1) != 1)
       return 0;
     int pad = 0;
     if (padding == "same") {
@@ -248,7 +257,8 @@ class ChainReader {
 
     std::size_t consumed = 1;
     const json* bn = nullptr;
-    if (index + 1 < layers_.size() && layers_[index + 1].value("class_name", std::string()) == "BatchNormalization") {
+    if (index + 1 < layers_.size() &&
+        layers_[index + 1].value("class_name", std::string()) == "BatchNormalization") {
       const auto inbound = inboundName(layers_[index + 1]);
       if (inbound && (inbound->empty() || *inbound == name)) {
         if (activation != "linear") return 0;  // BN after the activation cannot be folded into the conv
@@ -283,13 +293,15 @@ class ChainReader {
                            std::to_string(*channels_));
     // Keras kernels are [kh, kw, in, out]; torch wants [out, in, kh, kw].
     torch::Tensor weight = hwio.permute({3, 2, 0, 1}).to(torch::kDouble);
-    torch::Tensor bias = useBias ? checkLength(weights_.get(needed[1]), outChannels, name + " bias").to(torch::kDouble)
-                                 : torch::Tensor();
+    torch::Tensor bias =
+        useBias ? checkLength(weights_.get(needed[1]), outChannels, name + " bias").to(torch::kDouble)
+                : torch::Tensor();
     if (bn != nullptr) {
       const double eps = bnConfig.value("epsilon", 1e-3);
       auto param = [&](const char* key, bool present, double fallback) {
         if (!present) return torch::full({outChannels}, fallback, torch::kDouble);
-        return checkLength(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key).to(torch::kDouble);
+        return checkLength(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key)
+            .to(torch::kDouble);
       };
       const torch::Tensor gamma = param("gamma", bnConfig.value("scale", true), 1.0);
       const torch::Tensor beta = param("beta", bnConfig.value("center", true), 0.0);

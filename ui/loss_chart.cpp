@@ -88,8 +88,10 @@ void LossChart::markWeightChange(int iteration) {
   if (maxY_ <= 0.0) return;
   auto* marker = new QLineSeries;
   marker->setName(markers_ == 0 ? tr("new weights") : QString());
-  marker->append(iteration, std::pow(10.0, std::floor(std::log10(minY_))));
-  marker->append(iteration, std::pow(10.0, std::ceil(std::log10(maxY_))));
+  // Far beyond the data both ways: the plot clips it, and it still spans the
+  // axis after the range grows.
+  marker->append(iteration, minY_ * 1e-6);
+  marker->append(iteration, maxY_ * 1e6);
   QPen pen(Qt::gray);
   pen.setStyle(Qt::DashLine);
   marker->setPen(pen);
@@ -107,10 +109,24 @@ int LossChart::pointCount() const { return int(total_->count()); }
 
 void LossChart::updateRange() {
   if (maxY_ <= 0.0) return;
-  const double lo = std::pow(10.0, std::floor(std::log10(minY_)));
-  double hi = std::pow(10.0, std::ceil(std::log10(maxY_)));
-  if (hi <= lo) hi = lo * 10.0;
+  // One label per decade stops fitting once the costs span many decades: the
+  // labels would be elided to "...". Step by several decades instead.
+  const double plotHeight = chart()->plotArea().height() > 0 ? chart()->plotArea().height() : height() - 90.0;
+  const int maxLabels = std::max(2, int(plotHeight / 22.0));
+  const double lowDecade = std::floor(std::log10(minY_));
+  double highDecade = std::ceil(std::log10(maxY_));
+  if (highDecade <= lowDecade) highDecade = lowDecade + 1;
+  const int step = std::max(1, int(std::ceil((highDecade - lowDecade) / double(maxLabels - 1))));
+  const double lo = std::pow(10.0, std::floor(lowDecade / step) * step);
+  const double hi = std::pow(10.0, std::ceil(highDecade / step) * step);
+  const double base = std::pow(10.0, step);
+  if (axisY_->base() != base) axisY_->setBase(base);
   if (axisY_->min() != lo || axisY_->max() != hi) axisY_->setRange(lo, hi);
+}
+
+void LossChart::resizeEvent(QResizeEvent* event) {
+  QChartView::resizeEvent(event);
+  updateRange();
 }
 
 }  // namespace impasto

@@ -28,6 +28,9 @@ class LossChart : public QChartView {
 
   QSize sizeHint() const override { return {400, 220}; }
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  private:
   void append(int iteration, double value, QList<QPointF>& batch);
   void updateRange();

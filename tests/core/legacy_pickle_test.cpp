@@ -1,11 +1,10 @@
 #include "core/legacy_pickle.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <random>
-
-#include <unistd.h>
 
 #include "core/error.h"
 #include "tests/core/pickle_writer.h"
@@ -22,9 +21,8 @@ using test::PickleWriter;
 class LegacyPickleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("impasto_legacy_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("impasto_legacy_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     torch::manual_seed(7);
   }
@@ -87,7 +85,8 @@ TEST_F(LegacyPickleTest, ReadsAStateDictAsPyTorch03OnPython2Wrote) {
 
 TEST_F(LegacyPickleTest, ReadsTensorsPickledAsFloatTensorWithState) {
   const auto expected = vggLikeStateDict();
-  expectSameTensors(expected, readLegacyTorchFile(write(test::legacyFile(expected, LegacyStyle::Python2SetState))));
+  expectSameTensors(expected,
+                    readLegacyTorchFile(write(test::legacyFile(expected, LegacyStyle::Python2SetState))));
 }
 
 TEST_F(LegacyPickleTest, RefusesATensorClassThatNeverGetsItsState) {
@@ -179,13 +178,13 @@ TEST_F(LegacyPickleTest, RefusesADataSectionThatDisagreesWithThePickle) {
 }
 
 TEST_F(LegacyPickleTest, RefusesATensorReachingPastItsStorage) {
-  const std::string message =
-      refusal(test::legacyFile({{"1", torch::ones({4})}}, {{"w", "1", 2, {3}, {1}}}));
+  const std::string message = refusal(test::legacyFile({{"1", torch::ones({4})}}, {{"w", "1", 2, {3}, {1}}}));
   EXPECT_NE(message.find("past the end"), std::string::npos) << message;
 }
 
 TEST_F(LegacyPickleTest, RefusesEveryTruncationWithAClearMessage) {
-  const std::string bytes = test::legacyFile({{"a.weight", torch::randn({2, 3})}, {"a.bias", torch::randn({2})}});
+  const std::string bytes =
+      test::legacyFile({{"a.weight", torch::randn({2, 3})}, {"a.bias", torch::randn({2})}});
   ASSERT_NO_THROW(readLegacyTorchFile(write(bytes)));
   for (std::size_t length = 1; length < bytes.size(); ++length) {
     const std::string message = refusal(bytes.substr(0, length));
@@ -215,7 +214,8 @@ TEST_F(LegacyPickleTest, SurvivesRandomlyDamagedFiles) {
     std::string bytes = good;
     const int flips = 1 + static_cast<int>(rng() % 3);
     // Most of the file is float data; aim most damage at the pickles in front.
-    for (int f = 0; f < flips; ++f) bytes[rng() % std::min<std::size_t>(bytes.size(), 1200)] = static_cast<char>(rng());
+    for (int f = 0; f < flips; ++f)
+      bytes[rng() % std::min<std::size_t>(bytes.size(), 1200)] = static_cast<char>(rng());
     try {
       readLegacyTorchFile(write(bytes));
     } catch (const Error& e) {

@@ -13,13 +13,20 @@ void appendLE(std::string& out, std::uint64_t value, int bytes) {
 
 std::string typePrefix(torch::ScalarType dtype) {
   switch (dtype) {
-    case torch::kFloat: return "Float";
-    case torch::kDouble: return "Double";
-    case torch::kHalf: return "Half";
-    case torch::kLong: return "Long";
-    case torch::kInt: return "Int";
-    case torch::kByte: return "Byte";
-    default: throw std::invalid_argument("pickle_writer: unsupported storage dtype");
+    case torch::kFloat:
+      return "Float";
+    case torch::kDouble:
+      return "Double";
+    case torch::kHalf:
+      return "Half";
+    case torch::kLong:
+      return "Long";
+    case torch::kInt:
+      return "Int";
+    case torch::kByte:
+      return "Byte";
+    default:
+      throw std::invalid_argument("pickle_writer: unsupported storage dtype");
   }
 }
 
@@ -29,7 +36,9 @@ const LegacyStorage& findStorage(const std::vector<LegacyStorage>& storages, con
   throw std::invalid_argument("pickle_writer: unknown storage key " + key);
 }
 
-std::int64_t declaredNumel(const LegacyStorage& s) { return s.declaredNumel >= 0 ? s.declaredNumel : s.data.numel(); }
+std::int64_t declaredNumel(const LegacyStorage& s) {
+  return s.declaredNumel >= 0 ? s.declaredNumel : s.data.numel();
+}
 
 // Writes objects the way CPython's pickler does: each global once, then by memo.
 class StateDictPickler {
@@ -283,8 +292,8 @@ std::string legacyHeader() {
   return w.bytes();
 }
 
-std::string legacyStateDictPickle(const std::vector<LegacyStorage>& storages, const std::vector<LegacyTensor>& tensors,
-                                  LegacyStyle style) {
+std::string legacyStateDictPickle(const std::vector<LegacyStorage>& storages,
+                                  const std::vector<LegacyTensor>& tensors, LegacyStyle style) {
   return StateDictPickler(style).pickle(storages, tensors);
 }
 

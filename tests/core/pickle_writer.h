@@ -1,13 +1,13 @@
 #pragma once
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace impasto::test {
 
@@ -73,7 +73,8 @@ enum class LegacyStyle {
 std::string legacyHeader();
 
 // The main pickle (the state_dict) on its own.
-std::string legacyStateDictPickle(const std::vector<LegacyStorage>& storages, const std::vector<LegacyTensor>& tensors,
+std::string legacyStateDictPickle(const std::vector<LegacyStorage>& storages,
+                                  const std::vector<LegacyTensor>& tensors,
                                   LegacyStyle style = LegacyStyle::Python3);
 
 // The storage-key pickle plus the raw data of each storage, in order.

@@ -1,14 +1,11 @@
 #include "core/tfjs_model.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <iterator>
-
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -42,7 +39,8 @@ class TfjsFixture {
 
   void input() {
     add({{"class_name", "InputLayer"},
-         {"config", {{"name", "input_1"}, {"batch_input_shape", {nullptr, 256, 256, 3}}, {"dtype", "float32"}}}},
+         {"config",
+          {{"name", "input_1"}, {"batch_input_shape", {nullptr, 256, 256, 3}}, {"dtype", "float32"}}}},
         "input_1");
   }
 
@@ -59,7 +57,8 @@ class TfjsFixture {
                    {"activation", "linear"},
                    {"use_bias", bias.defined()}};
     add({{"class_name", "Conv2D"}, {"config", config}}, name);
-    std::vector<std::pair<std::string, torch::Tensor>> weights = {{name + "/kernel", weight.permute({2, 3, 1, 0})}};
+    std::vector<std::pair<std::string, torch::Tensor>> weights = {
+        {name + "/kernel", weight.permute({2, 3, 1, 0})}};
     if (bias.defined()) weights.emplace_back(name + "/bias", bias);
     group(weights, shardsOfKernel);
   }
@@ -102,13 +101,16 @@ class TfjsFixture {
   }
 
   fs::path shard(int group, int index = 1, int count = 1) const {
-    return dir_ / ("group" + std::to_string(group) + "-shard" + std::to_string(index) + "of" + std::to_string(count));
+    return dir_ / ("group" + std::to_string(group) + "-shard" + std::to_string(index) + "of" +
+                   std::to_string(count));
   }
 
  private:
   void add(json layer, const std::string& name) {
     layer["name"] = name;
-    layer["inbound_nodes"] = previous_.empty() ? json::array() : json::array({json::array({json::array({previous_, 0, 0, json::object()})})});
+    layer["inbound_nodes"] =
+        previous_.empty() ? json::array()
+                          : json::array({json::array({json::array({previous_, 0, 0, json::object()})})});
     layers_.push_back(std::move(layer));
     previous_ = name;
   }
@@ -166,7 +168,8 @@ torch::Tensor run(const std::vector<LayerSpec>& layers, torch::Tensor x) {
 // TensorFlow's 'same' 2x2/2 max pooling: pad bottom/right to even, then pool.
 torch::Tensor tfSameMaxPool(const torch::Tensor& x) {
   const std::int64_t padH = x.size(2) % 2, padW = x.size(3) % 2;
-  return F::max_pool2d(F::pad(x, F::PadFuncOptions({0, padW, 0, padH}).value(-INFINITY)), F::MaxPool2dFuncOptions(2));
+  return F::max_pool2d(F::pad(x, F::PadFuncOptions({0, padW, 0, padH}).value(-INFINITY)),
+                       F::MaxPool2dFuncOptions(2));
 }
 
 std::vector<std::string> names(const std::vector<LayerSpec>& layers) {
@@ -178,9 +181,8 @@ std::vector<std::string> names(const std::vector<LayerSpec>& layers) {
 class TfjsModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("impasto_tfjs_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("impasto_tfjs_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     torch::manual_seed(5);
     w1_ = torch::randn({4, 3, 3, 3});
     b1_ = torch::randn({4});
@@ -222,7 +224,7 @@ TEST_F(TfjsModelTest, FoldsBatchNormAndMatchesTheKerasComputation) {
   EXPECT_EQ(layers[2].kernel, 2);
   EXPECT_EQ(layers[2].stride, 2);
   EXPECT_EQ(layers[2].padAfter, 1);
-  EXPECT_FALSE(layers[2].ceilMode);  // padAfter alone; both would round twice where padAfter is padding
+  EXPECT_FALSE(layers[2].ceilMode);       // padAfter alone; both would round twice where padAfter is padding
   ASSERT_TRUE(layers[3].bias.defined());  // BN supplies a bias to a conv that had none
 
   // Odd sizes exercise TF's 'same' pooling.
@@ -280,8 +282,9 @@ TEST_F(TfjsModelTest, RefusesAModelWhoseFirstWeightsAreMissing) {
 TEST_F(TfjsModelTest, RefusesMalformedModelJson) {
   fs::create_directories(dir_);
   const fs::path path = dir_ / "model.json";
-  for (const std::string text : {"{not json", "[]", R"({"modelTopology": {}})",
-                                 R"({"modelTopology": {"config": {"layers": [{"class_name": "Conv2D", "config": 3}]}},
+  for (const std::string text :
+       {"{not json", "[]", R"({"modelTopology": {}})",
+        R"({"modelTopology": {"config": {"layers": [{"class_name": "Conv2D", "config": 3}]}},
                                      "weightsManifest": []})"}) {
     std::ofstream(path) << text;
     EXPECT_THROW(
@@ -328,7 +331,6 @@ TEST(TfjsModelRealTest, DarknetReferenceMatchesItsFoldedExport) {
       const float biasDiff = (l.bias - b).abs().max().item<float>();
       EXPECT_LT(weightDiff, 2e-6) << l.name;
       EXPECT_LT(biasDiff, 2e-6) << l.name;
-      std::cout << l.name << " max |diff| weight " << weightDiff << " bias " << biasDiff << "\n";
       EXPECT_EQ(l.padding, 1);
     } else if (l.kind == LayerKind::LeakyReLU) {
       EXPECT_NEAR(l.negativeSlope, 0.1, 1e-6);
