@@ -1,5 +1,6 @@
 // Benchmark: the cost of one engine step against one bare forward+backward of the
-// same truncated network, as a ratio measured in one run (the machines are noisy),
+// same truncated network and against one iteration of a plain torch::optim::LBFGS
+// loop on the same cost, as ratios measured in one run (the machines are noisy),
 // plus the peak resident memory of each configuration (each runs in a child process).
 //
 //   impasto-bench [--darknet FILE.onnx] [--sizes 256,512] [--repeats 5]
@@ -97,22 +98,39 @@ int runOne(const std::string& modelArg, int size, int repeats) {
     bare->forward(x).at(deepest).sum().backward();
   };
 
+  // The plain loop users compare with: LibTorch's own L-BFGS on the same cost,
+  // one iteration per step() (its history kept across calls).
+  torch::Tensor plainG = content.clone().set_requires_grad(true);
+  torch::optim::LBFGS plain({plainG}, torch::optim::LBFGSOptions(1.0).max_iter(1).history_size(20));
+  auto plainStep = [&] {
+    plain.step([&] {
+      plain.zero_grad();
+      torch::Tensor loss = cost.evaluate(plainG).total;
+      loss.backward();
+      return loss;
+    });
+  };
+
   engineStep();  // warm-up: first-call allocations and oneDNN kernel choice
   bareStep();
-  std::vector<double> engineTimes, bareTimes;
+  plainStep();
+  std::vector<double> engineTimes, bareTimes, plainTimes;
   for (int i = 0; i < repeats; ++i) {
-    // Interleaved, so drifts in machine load hit both alike.
+    // Interleaved, so drifts in machine load hit all three alike.
     auto t0 = Clock::now();
     engineStep();
     auto t1 = Clock::now();
     bareStep();
     auto t2 = Clock::now();
+    plainStep();
+    auto t3 = Clock::now();
     engineTimes.push_back(std::chrono::duration<double>(t1 - t0).count());
     bareTimes.push_back(std::chrono::duration<double>(t2 - t1).count());
+    plainTimes.push_back(std::chrono::duration<double>(t3 - t2).count());
   }
-  const double e = median(engineTimes), b = median(bareTimes);
-  std::printf("| %s | %d | %lldx%lld | %.3f | %.3f | %.3f | %ld |\n", model->manifest().name.c_str(), size,
-              (long long)w, (long long)h, e, b, e / b, peakRssMiB());
+  const double e = median(engineTimes), b = median(bareTimes), p = median(plainTimes);
+  std::printf("| %s | %d | %lldx%lld | %.3f | %.3f | %.2f | %.3f | %.2f | %ld |\n", model->manifest().name.c_str(),
+              size, (long long)w, (long long)h, e, b, e / b, p, e / p, peakRssMiB());
   return 0;
 }
 
@@ -139,8 +157,9 @@ int main(int argc, char** argv) {
     else std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
 
     std::printf("threads: %d\n\n", torch::get_num_threads());
-    std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | ratio | peak RSS (MiB) |\n");
-    std::printf("|---|---|---|---|---|---|---|\n");
+    std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
+                "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
     for (const auto& model : models)
       for (int size : sizes) {

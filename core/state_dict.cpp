@@ -44,7 +44,7 @@ StateDict readZipStateDict(const std::filesystem::path& path) {
       if (expected > 0) std::memcpy(storage.data_ptr(), bytes.get(), expected);
       return storage;
     };
-    return unpickleTensors(static_cast<const char*>(pickle.get()), pickleSize, loader, origin).tensors;
+    return unpickleTensors(static_cast<const char*>(pickle.get()), pickleSize, loader, origin);
   });
 }
 

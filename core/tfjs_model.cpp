@@ -308,9 +308,13 @@ class ChainReader {
       const torch::Tensor mean = param("moving_mean", true, 0.0);
       const torch::Tensor var = param("moving_variance", true, 1.0);
       // BN(conv(x)) = gamma (w*x + b - mean) / sqrt(var + eps) + beta, itself a conv.
-      const torch::Tensor scale = gamma / torch::sqrt(var + eps);
-      weight = weight * scale.view({-1, 1, 1, 1});
-      bias = beta + ((bias.defined() ? bias : torch::zeros_like(mean)) - mean) * scale;
+      // Folded in float32 in the usual order (scale, then w·scale and
+      // beta + (b − mean)·scale), which reproduces the published ONNX and .pth
+      // forms bit for bit, so all three forms render the same image.
+      const torch::Tensor scale = (gamma.to(torch::kFloat) / torch::sqrt(var.to(torch::kFloat) + float(eps)));
+      weight = weight.to(torch::kFloat) * scale.view({-1, 1, 1, 1});
+      bias = beta.to(torch::kFloat) +
+             ((bias.defined() ? bias.to(torch::kFloat) : torch::zeros_like(scale)) - mean.to(torch::kFloat)) * scale;
     }
     channels_ = outChannels;
 

@@ -1,16 +1,72 @@
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace impasto {
 
-// A storage that a PyTorch pickle refers to by persistent id:
+// The one reader of the pickles torch.save writes (the zip format's data.pkl
+// and the pickles of the legacy pre-1.6 format). It is a pickle machine of our
+// own: LibTorch 1.13's unpickler turns the OrderedDict of a Python state_dict
+// into None, and Python's runs code. Ours runs nothing: only the globals a
+// state_dict needs are accepted (anything else is refused as soon as it is
+// read), and memo, stack, strings and object counts are bounded and checked
+// against the bytes left, so a hostile or damaged file ends in
+// Error(ErrorKind::Model), never in a crash or a huge allocation.
+
+// Builds the messages every failure of a pickled weights file uses.
+class PickleFailure {
+ public:
+  explicit PickleFailure(std::string fileName) : fileName_(std::move(fileName)) {}
+
+  [[noreturn]] void corrupt(const std::string& what) const;
+  [[noreturn]] void unsupported(const std::string& what) const;
+  [[noreturn]] void refused(const std::string& global) const;
+  [[noreturn]] void truncated(std::uint64_t at, std::uint64_t size) const;
+  const std::string& fileName() const { return fileName_; }
+
+ private:
+  std::string fileName_;
+};
+
+// Where the pickle bytes come from: a file (legacy format) or memory (zip).
+// read() never reads, and callers never allocate for, more than remaining().
+class PickleInput {
+ public:
+  virtual ~PickleInput() = default;
+  virtual std::uint64_t size() const = 0;
+  virtual std::uint64_t position() const = 0;
+  // Copies the next n bytes; fails as truncated when fewer are left.
+  virtual void read(void* dst, std::uint64_t n) = 0;
+
+  std::uint64_t remaining() const { return size() - position(); }
+  std::uint8_t u8();
+  std::uint64_t uintLE(int n);  // little-endian, n <= 8
+};
+
+class MemoryPickleInput : public PickleInput {
+ public:
+  MemoryPickleInput(const char* data, std::size_t size, const PickleFailure& fail)
+      : data_(data), size_(size), fail_(fail) {}
+  std::uint64_t size() const override { return size_; }
+  std::uint64_t position() const override { return pos_; }
+  void read(void* dst, std::uint64_t n) override;
+
+ private:
+  const char* data_;
+  std::size_t size_;
+  std::size_t pos_ = 0;
+  const PickleFailure& fail_;
+};
+
+// A storage a pickle refers to by persistent id:
 // ('storage', torch.<Type>Storage, key, location, numel[, view]).
 struct StorageRef {
   std::string key;
@@ -19,21 +75,47 @@ struct StorageRef {
   std::string location;
 };
 
+// Reads the pickles of one file, in the order the file holds them, then
+// builds the state_dict's tensors once the storages' data is provided.
+class TorchUnpickler {
+ public:
+  TorchUnpickler(PickleInput& in, const PickleFailure& fail);
+  ~TorchUnpickler();
+  TorchUnpickler(const TorchUnpickler&) = delete;
+  TorchUnpickler& operator=(const TorchUnpickler&) = delete;
+
+  // Legacy format: the magic number, protocol version and system-info pickles.
+  void checkLegacyHeader();
+  // The pickle holding the state_dict, or a checkpoint that nests it under
+  // "state_dict", "model", ...
+  void loadStateDict();
+  // Legacy format: the pickled list of storage keys that orders the data.
+  std::vector<std::string> loadStorageKeys();
+
+  // Every storage the pickles referred to, by key.
+  const std::map<std::string, StorageRef>& storages() const { return storages_; }
+  // data: 1-D, ref.numel elements of ref.dtype.
+  void provideStorage(const std::string& key, torch::Tensor data);
+
+  enum class Dtype { AsStored, Float };
+  // The state_dict's tensors, each owning contiguous memory (a tensor that is
+  // its whole storage keeps it without a copy).
+  std::map<std::string, torch::Tensor> tensors(Dtype dtype) const;
+
+ private:
+  class Machine;
+  std::unique_ptr<Machine> machine_;
+  const PickleFailure& fail_;
+  std::map<std::string, StorageRef> storages_;
+  std::map<std::string, torch::Tensor> data_;
+};
+
 // Returns the storage's elements as a 1-D tensor of ref.dtype and ref.numel.
 using StorageLoader = std::function<torch::Tensor(const StorageRef& ref)>;
 
-struct TensorPickle {
-  std::map<std::string, torch::Tensor> tensors;  // the state_dict, by key
-  std::size_t bytesRead = 0;                     // where the pickle ended (STOP included)
-};
-
-// Runs the pickle program that PyTorch's torch.save writes for a state_dict
-// (zip data.pkl, or the main pickle of the legacy format) with a small pickle
-// machine of our own: LibTorch 1.13's unpickler turns the OrderedDict of a
-// Python state_dict into None. Understands _rebuild_tensor_v2, parameters,
-// OrderedDict, and checkpoints that nest the state_dict under "state_dict" or
-// "model". Throws Error(Model) naming origin.
-TensorPickle unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
-                             const std::string& origin);
+// The zip format's data.pkl: unpickles it and asks loader for each storage.
+// Tensors keep their dtype. Throws Error(Model) naming origin.
+std::map<std::string, torch::Tensor> unpickleTensors(const char* data, std::size_t size,
+                                                     const StorageLoader& loader, const std::string& origin);
 
 }  // namespace impasto

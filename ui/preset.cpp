@@ -1,10 +1,13 @@
 #include "ui/preset.h"
 
+#include <cstddef>
+
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStringList>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -14,24 +17,24 @@ namespace impasto {
 
 namespace {
 
-QString optimizerName(Optimizer o) { return o == Optimizer::Adam ? QStringLiteral("adam") : QStringLiteral("lbfgs"); }
+// Each enum's preset spelling, written and read through the same table.
+template <typename E>
+struct Spelling {
+  E value;
+  const char* name;
+};
 
-QString initName(InitKind k) {
-  switch (k) {
-    case InitKind::Noise: return QStringLiteral("noise");
-    case InitKind::Image: return QStringLiteral("image");
-    case InitKind::Content: break;
-  }
-  return QStringLiteral("content");
-}
+constexpr Spelling<Pooling> kPoolings[] = {
+    {Pooling::Max, "max"}, {Pooling::Avg, "avg"}, {Pooling::AsTrained, "as-trained"}};
+constexpr Spelling<Optimizer> kOptimizers[] = {{Optimizer::Lbfgs, "lbfgs"}, {Optimizer::Adam, "adam"}};
+constexpr Spelling<InitKind> kInits[] = {
+    {InitKind::Content, "content"}, {InitKind::Noise, "noise"}, {InitKind::Image, "image"}};
 
-QString poolingName(Pooling p) {
-  switch (p) {
-    case Pooling::Max: return QStringLiteral("max");
-    case Pooling::Avg: return QStringLiteral("avg");
-    case Pooling::AsTrained: break;
-  }
-  return QStringLiteral("as-trained");
+template <typename E, std::size_t N>
+QString nameOf(const Spelling<E> (&table)[N], E value) {
+  for (const auto& entry : table)
+    if (entry.value == value) return QLatin1String(entry.name);
+  return QLatin1String(table[0].name);  // unreachable while the tables cover every value
 }
 
 [[noreturn]] void bad(const QString& origin, const QString& what) {
@@ -50,6 +53,18 @@ QString text(const QJsonObject& o, const char* key, const QString& origin) {
   return v.toString();
 }
 
+template <typename E, std::size_t N>
+E choice(const QJsonObject& o, const char* key, const Spelling<E> (&table)[N], const QString& origin) {
+  const QString v = text(o, key, origin);
+  QStringList names;
+  for (const auto& entry : table) {
+    if (v == QLatin1String(entry.name)) return entry.value;
+    names << QLatin1String(entry.name);
+  }
+  const QString last = names.takeLast();
+  bad(origin, QStringLiteral("'%1' must be %2 or %3").arg(QLatin1String(key), names.join(QStringLiteral(", ")), last));
+}
+
 }  // namespace
 
 QByteArray presetToJson(const Preset& p) {
@@ -60,7 +75,7 @@ QByteArray presetToJson(const Preset& p) {
   for (double w : p.styleBlend) blend.append(w);
   QJsonObject o{
       {QStringLiteral("model"), p.model},
-      {QStringLiteral("pooling"), poolingName(p.pooling)},
+      {QStringLiteral("pooling"), nameOf(kPoolings, p.pooling)},
       {QStringLiteral("size"), s.size},
       {QStringLiteral("iterations"), s.iterations},
       {QStringLiteral("alpha"), s.weights.alpha},
@@ -68,9 +83,9 @@ QByteArray presetToJson(const Preset& p) {
       {QStringLiteral("style_layers"), layers},
       {QStringLiteral("tv"), s.weights.tv},
       {QStringLiteral("content_layer"), QString::fromStdString(s.contentLayer)},
-      {QStringLiteral("optimizer"), optimizerName(s.optimizer)},
+      {QStringLiteral("optimizer"), nameOf(kOptimizers, s.optimizer)},
       {QStringLiteral("lr"), s.learningRate},
-      {QStringLiteral("init"), initName(s.init)},
+      {QStringLiteral("init"), nameOf(kInits, s.init)},
       // JSON numbers are doubles: a seed above 2^53 would not survive, and seeds here are ints.
       {QStringLiteral("seed"), double(s.seed)},
       {QStringLiteral("style_blend"), blend},
@@ -89,13 +104,7 @@ void applyPresetJson(const QByteArray& json, Preset& into, const QString& origin
   RenderSettings& s = p.settings;
   auto has = [&](const char* key) { return o.contains(QLatin1String(key)); };
   if (has("model")) p.model = text(o, "model", origin);
-  if (has("pooling")) {
-    const QString v = text(o, "pooling", origin);
-    if (v == QLatin1String("max")) p.pooling = Pooling::Max;
-    else if (v == QLatin1String("avg")) p.pooling = Pooling::Avg;
-    else if (v == QLatin1String("as-trained")) p.pooling = Pooling::AsTrained;
-    else bad(origin, QStringLiteral("'pooling' must be max, avg or as-trained"));
-  }
+  if (has("pooling")) p.pooling = choice(o, "pooling", kPoolings, origin);
   if (has("size")) s.size = int(number(o, "size", origin));
   if (has("iterations")) s.iterations = int(number(o, "iterations", origin));
   if (has("alpha")) s.weights.alpha = number(o, "alpha", origin);
@@ -112,20 +121,9 @@ void applyPresetJson(const QByteArray& json, Preset& into, const QString& origin
     }
   }
   if (has("content_layer")) s.contentLayer = text(o, "content_layer", origin).toStdString();
-  if (has("optimizer")) {
-    const QString v = text(o, "optimizer", origin);
-    if (v == QLatin1String("lbfgs")) s.optimizer = Optimizer::Lbfgs;
-    else if (v == QLatin1String("adam")) s.optimizer = Optimizer::Adam;
-    else bad(origin, QStringLiteral("'optimizer' must be lbfgs or adam"));
-  }
+  if (has("optimizer")) s.optimizer = choice(o, "optimizer", kOptimizers, origin);
   if (has("lr")) s.learningRate = number(o, "lr", origin);
-  if (has("init")) {
-    const QString v = text(o, "init", origin);
-    if (v == QLatin1String("content")) s.init = InitKind::Content;
-    else if (v == QLatin1String("noise")) s.init = InitKind::Noise;
-    else if (v == QLatin1String("image")) s.init = InitKind::Image;
-    else bad(origin, QStringLiteral("'init' must be content, noise or image"));
-  }
+  if (has("init")) s.init = choice(o, "init", kInits, origin);
   if (has("seed")) {
     const double seed = number(o, "seed", origin);
     if (seed < 0) bad(origin, QStringLiteral("'seed' must not be negative"));

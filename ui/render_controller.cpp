@@ -11,13 +11,17 @@ namespace impasto {
 // queued call drains it, however many steps arrived meanwhile, so a fast
 // render cannot flood the event queue.
 struct RenderController::Mailbox {
+  struct Pending {
+    QList<StepReport> steps;
+    QImage frame;  // null: no new frame
+    int frameIteration = 0;
+    bool started = false;
+    int width = 0;
+    int height = 0;
+  };
+
   std::mutex mutex;
-  QList<StepReport> steps;
-  QImage frame;
-  int frameIteration = 0;
-  bool startedPending = false;
-  int width = 0;
-  int height = 0;
+  Pending pending;
   bool deliveryPosted = false;
 };
 
@@ -29,15 +33,15 @@ class RenderController::Observer : public RenderObserver {
 
   void onStarted(int width, int height) override {
     std::lock_guard<std::mutex> lock(mailbox_.mutex);
-    mailbox_.startedPending = true;
-    mailbox_.width = width;
-    mailbox_.height = height;
+    mailbox_.pending.started = true;
+    mailbox_.pending.width = width;
+    mailbox_.pending.height = height;
     postLocked();
   }
 
   void onStep(const StepReport& report) override {
     std::lock_guard<std::mutex> lock(mailbox_.mutex);
-    mailbox_.steps.push_back(report);
+    mailbox_.pending.steps.push_back(report);
     postLocked();
   }
 
@@ -48,8 +52,8 @@ class RenderController::Observer : public RenderObserver {
     lastFrame_ = now;
     QImage image = toQImage(frame);  // deep copy, made here so the GUI thread does no conversion
     std::lock_guard<std::mutex> lock(mailbox_.mutex);
-    mailbox_.frame = std::move(image);
-    mailbox_.frameIteration = iteration;
+    mailbox_.pending.frame = std::move(image);
+    mailbox_.pending.frameIteration = iteration;
     postLocked();
   }
 
@@ -97,9 +101,7 @@ bool RenderController::start(RenderJob job) {
   control_ = std::make_unique<RenderControl>();
   {
     std::lock_guard<std::mutex> lock(mailbox_->mutex);
-    mailbox_->steps.clear();
-    mailbox_->frame = {};
-    mailbox_->startedPending = false;
+    mailbox_->pending = {};
     mailbox_->deliveryPosted = false;
   }
   settings_ = job.settings;
@@ -149,28 +151,18 @@ void RenderController::runOnWorker(RenderJob job) {
 }
 
 void RenderController::deliverPending() {
-  QList<StepReport> steps;
-  QImage frame;
-  int frameIteration = 0;
-  bool startedPending = false;
-  int width = 0;
-  int height = 0;
+  Mailbox::Pending taken;
   {
     std::lock_guard<std::mutex> lock(mailbox_->mutex);
-    steps.swap(mailbox_->steps);
-    frame.swap(mailbox_->frame);
-    frameIteration = mailbox_->frameIteration;
-    startedPending = std::exchange(mailbox_->startedPending, false);
-    width = mailbox_->width;
-    height = mailbox_->height;
+    taken = std::exchange(mailbox_->pending, {});
     mailbox_->deliveryPosted = false;
   }
-  if (startedPending) emit started(width, height);
-  if (!steps.isEmpty()) {
-    lastReport_ = steps.back();
-    emit stepsReported(steps);
+  if (taken.started) emit started(taken.width, taken.height);
+  if (!taken.steps.isEmpty()) {
+    lastReport_ = taken.steps.back();
+    emit stepsReported(taken.steps);
   }
-  if (!frame.isNull()) emit frameReady(frameIteration, frame);
+  if (!taken.frame.isNull()) emit frameReady(taken.frameIteration, taken.frame);
 }
 
 void RenderController::workerDone(const RenderResult& result, const QString& error) {

@@ -11,6 +11,7 @@
 #include "core/image_io.h"
 #include "core/model.h"
 #include "core/render.h"
+#include "exit_codes.h"
 #include "progress_reporter.h"
 #include "core/model_library.h"
 #include "models_command.h"
@@ -26,19 +27,6 @@ void onInterrupt(int) {
   // First Ctrl-C: stop after the current step and save. A second one kills.
   if (activeControl) activeControl->cancel();
   std::signal(SIGINT, SIG_DFL);
-}
-
-int exitCodeFor(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::Usage: return 2;
-    case ErrorKind::Input:
-    case ErrorKind::Model:
-    case ErrorKind::Output: return 3;
-    case ErrorKind::Network: return 4;
-    case ErrorKind::Cancelled: return 130;
-    case ErrorKind::Internal: return 1;
-  }
-  return 1;
 }
 
 bool sameFile(const fs::path& a, const fs::path& b) {
@@ -104,15 +92,7 @@ int renderCommand(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  try {
-    if (!args.empty() && args[0] == "models") return runModelsCommand({args.begin() + 1, args.end()});
-    return renderCommand(args);
-  } catch (const Error& e) {
-    std::cerr << "impasto-cli: " << e.what() << "\n";
-    return exitCodeFor(e.kind());
-  } catch (const std::exception& e) {
-    std::cerr << "impasto-cli: unexpected error: " << e.what() << "\n";
-    return 1;
-  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "models") return runModelsCommand({args.begin() + 1, args.end()});
+  return runReportingErrors([&] { return renderCommand(args); });
 }

@@ -14,6 +14,7 @@
 #include "core/downloader.h"
 #include "core/error.h"
 #include "core/model_library.h"
+#include "exit_codes.h"
 
 namespace impasto {
 namespace {
@@ -64,24 +65,6 @@ const char* const kUsage =
     "  IMPASTO_MODEL_MIRROR  a server or folder that replaces the download hosts,\n"
     "                        keeping the URL paths (same as --mirror)\n"
     "  https_proxy, http_proxy, no_proxy  are honoured for downloads\n";
-
-int exitCodeFor(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::Usage:
-      return 2;
-    case ErrorKind::Input:
-    case ErrorKind::Model:
-    case ErrorKind::Output:
-      return 3;
-    case ErrorKind::Network:
-      return 4;
-    case ErrorKind::Cancelled:
-      return 130;
-    case ErrorKind::Internal:
-      return 1;
-  }
-  return 1;
-}
 
 [[noreturn]] void usageError(const std::string& message) {
   throw Error(ErrorKind::Usage, message + "\nRun 'impasto-cli models --help' for the commands.");
@@ -280,7 +263,7 @@ int verifyModels(const ModelLibrary& library, const Arguments& args) {
 }  // namespace
 
 int runModelsCommand(const std::vector<std::string>& args) {
-  try {
+  return runReportingErrors([&] {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       (args.empty() ? std::cerr : std::cout) << kUsage;
       return args.empty() ? 2 : 0;
@@ -296,13 +279,7 @@ int runModelsCommand(const std::vector<std::string>& args) {
     if (command == "import") return importModel(library, parseArguments(args, false, true));
     if (command == "verify") return verifyModels(library, parseArguments(args, false, false));
     usageError("Unknown command 'models " + command + "'");
-  } catch (const Error& e) {
-    std::cerr << "impasto-cli: " << e.what() << "\n";
-    return exitCodeFor(e.kind());
-  } catch (const std::exception& e) {
-    std::cerr << "impasto-cli: unexpected error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace impasto

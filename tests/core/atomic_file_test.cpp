@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -14,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "tests/core/test_support.h"
 
 namespace impasto {
 namespace {
@@ -22,59 +22,32 @@ namespace fs = std::filesystem;
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info->name();  // parameterised names contain '/'
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = fs::temp_directory_path() /
-           ("impasto-atomic-" + std::to_string(::getpid()) + "-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir_, ec);
-  }
-
   std::set<std::string> entries(const fs::path& dir) const {
     std::set<std::string> names;
     for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
     return names;
   }
 
-  static std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
   static bool runningAsRoot() { return ::geteuid() == 0; }
 
-  fs::path dir_;
+  test::ScratchDir scratch_{"impasto-atomic"};
+  const fs::path dir_ = scratch_.path();
 };
 
-template <typename Fn>
-Error captureError(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an impasto::Error";
-  return Error(ErrorKind::Internal, "no error thrown");
-}
+using test::captureError;
+using test::readAll;
 
 TEST_F(AtomicFileTest, WritesExactBytesAndLeavesNoTemporaryFile) {
   const std::string bytes("binary\0data\xff\n", 13);
   writeFileAtomically(dir_ / "out.bin", bytes);
-  EXPECT_EQ(slurp(dir_ / "out.bin"), bytes);
+  EXPECT_EQ(readAll(dir_ / "out.bin"), bytes);
   EXPECT_EQ(entries(dir_), std::set<std::string>{"out.bin"});
 }
 
 TEST_F(AtomicFileTest, ReplacesAnExistingFileCompletely) {
   writeFileAtomically(dir_ / "out.txt", std::string(10000, 'a'));
   writeFileAtomically(dir_ / "out.txt", "short");
-  EXPECT_EQ(slurp(dir_ / "out.txt"), "short");
+  EXPECT_EQ(readAll(dir_ / "out.txt"), "short");
   EXPECT_EQ(entries(dir_), std::set<std::string>{"out.txt"});
 }
 
@@ -126,7 +99,7 @@ TEST_F(AtomicFileTest, ConcurrentWritersNeverMixTheirBytes) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  const std::string result = slurp(target);
+  const std::string result = readAll(target);
   ASSERT_EQ(result.size(), 200000u);
   EXPECT_EQ(result, std::string(200000, result[0]));
   EXPECT_EQ(entries(dir_), std::set<std::string>{"shared.txt"});

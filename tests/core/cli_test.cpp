@@ -19,6 +19,7 @@
 #include "core/image_io.h"
 #include "onnx_writer.h"
 #include "test_paths.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -26,22 +27,15 @@ using ::testing::HasSubstr;
 namespace impasto {
 namespace {
 
-struct RunResult {
-  int exitCode = -1;
-  std::string output;  // stdout and stderr together
-};
+using test::RunResult;
 
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("impasto-cli-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
     writeImage("content.png", 40, 30, 0);
     writeImage("style.png", 32, 32, 1);
     writeTinyOnnx(dir_ / "tiny.onnx");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void writeImage(const std::string& name, int w, int h, int pattern) {
     cv::Mat image(h, w, CV_8UC3);
@@ -66,13 +60,7 @@ class CliTest : public ::testing::Test {
 
   RunResult run(const std::string& arguments) const {
     const std::string command = "cd '" + dir_.string() + "' && '" + test::cliPath() + "' " + arguments + " 2>&1";
-    RunResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.output.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return test::runShell(command);
   }
 
   std::string render(const std::string& extra, const std::string& output = "out.png") const {
@@ -80,7 +68,8 @@ class CliTest : public ::testing::Test {
            "--output " + output + " " + extra;
   }
 
-  fs::path dir_;
+  test::ScratchDir scratch_{"impasto-cli-test"};
+  const fs::path dir_ = scratch_.path();
 };
 
 // No file may be left behind under the output name, and no temporary beside it.

@@ -6,82 +6,40 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/sha256.h"
 #include "tests/core/http_test_server.h"
+#include "tests/core/test_support.h"
 
 namespace impasto {
 namespace {
 
 namespace fs = std::filesystem;
 using test::HttpTestServer;
-
-std::string randomBytes(std::size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = char(rng() & 0xff);
-  return bytes;
-}
-
-std::string readAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-// Sets an environment variable for one test and restores it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
+using test::randomBytes;
+using test::readAll;
+using test::ScopedEnv;
+using test::writeAll;
 
 class DownloaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("impasto_downloader_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     body_ = randomBytes(600 * 1024, 7);
     server_.addFile("/models/weights.bin", body_);
     options_.retryDelay = std::chrono::milliseconds(10);
     options_.connectTimeoutSeconds = 5;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   fs::path dest() const { return dir_ / "weights.bin"; }
   fs::path part() const { return partialDownloadPath(dest()); }
   std::string hash() const { return Sha256::hashHex(body_); }
 
-  fs::path dir_;
+  test::ScratchDir scratch_{"impasto-downloader-test"};
+  const fs::path dir_ = scratch_.path();
   std::string body_;
   HttpTestServer server_;
   DownloadOptions options_;

@@ -1,12 +1,9 @@
 #include "core/image_io.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "tests/core/test_support.h"
 
 namespace impasto {
 namespace {
@@ -40,16 +38,8 @@ std::string pngChunk(const std::string& type, const std::string& data) {
   return be32(static_cast<std::uint32_t>(data.size())) + type + data + be32(referenceCrc32(type + data));
 }
 
-template <typename Fn>
-Error captureError(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an impasto::Error";
-  return Error(ErrorKind::Internal, "no error thrown");
-}
+using test::captureError;
+using test::readAll;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -141,20 +131,9 @@ std::string handMadeTiff(const cv::Mat& rgb, bool bigEndian, int orientation) {
 
 class ImageIoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info->name();  // parameterised names contain '/'
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = fs::temp_directory_path() / ("impasto-imageio-" + std::to_string(::getpid()) + "-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(const std::string& name, const std::string& bytes) const {
     const fs::path path = dir_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    test::writeAll(path, bytes);
     return path;
   }
 
@@ -164,12 +143,8 @@ class ImageIoTest : public ::testing::Test {
     return std::string(buffer.begin(), buffer.end());
   }
 
-  static std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path dir_;
+  test::ScratchDir scratch_{"impasto-imageio"};
+  const fs::path dir_ = scratch_.path();
 };
 
 cv::Vec3f pixel(const cv::Mat& rgb, int x, int y) { return rgb.at<cv::Vec3f>(y, x); }
@@ -188,7 +163,7 @@ TEST_F(ImageIoTest, Png8RoundTripKeepsPixelsAndChannelOrder) {
   ASSERT_EQ(loaded.type(), CV_32FC3);
   ASSERT_EQ(loaded.size(), original.size());
   EXPECT_LE(maxAbsDiff(loaded, original), 0.5 / 255 + 1e-6);
-  EXPECT_EQ(slurp(path)[24], 8) << "IHDR bit depth";
+  EXPECT_EQ(readAll(path)[24], 8) << "IHDR bit depth";
 
   // Read back with OpenCV directly: the file itself must hold R in the red channel.
   const cv::Mat bgr = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
@@ -204,7 +179,7 @@ TEST_F(ImageIoTest, Png16RoundTripKeepsSixteenBitPrecision) {
   SaveOptions options;
   options.pngBitDepth = 16;
   saveImage(original, path, options);
-  EXPECT_EQ(slurp(path)[24], 16) << "IHDR bit depth";
+  EXPECT_EQ(readAll(path)[24], 16) << "IHDR bit depth";
   const cv::Mat loaded = loadImage(path);
   EXPECT_LE(maxAbsDiff(loaded, original), 0.5 / 65535 + 1e-6);
 }
@@ -639,7 +614,7 @@ TEST_F(ImageIoTest, PngTextRoundTripsIncludingUtf8) {
   EXPECT_EQ(readPngText(path), options.pngText);
 
   // Each text chunk has a valid CRC, and sits before the image data.
-  const std::string bytes = slurp(path);
+  const std::string bytes = readAll(path);
   std::size_t at = 8;
   bool sawIdat = false;
   int textChunks = 0;

@@ -2,15 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +14,7 @@
 #include "core/manifest.h"
 #include "core/sha256.h"
 #include "tests/core/http_test_server.h"
+#include "tests/core/test_support.h"
 
 namespace impasto {
 namespace {
@@ -29,53 +25,11 @@ using ::testing::HasSubstr;
 
 const fs::path kSharedDarknet = "/work/shared/models/darknet-reference";
 
-std::string randomBytes(std::size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = char(rng() & 0xff);
-  return bytes;
-}
-
-std::string readAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
-
-Error catchError(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an impasto::Error";
-  return Error(ErrorKind::Internal, "");
-}
+using test::captureError;
+using test::randomBytes;
+using test::readAll;
+using test::ScopedEnv;
+using test::writeAll;
 
 // A registry entry whose files live under https://models.invalid/<path>: only
 // a mirror (our test server) can deliver them.
@@ -100,9 +54,6 @@ RegistryEntry tinyEntry(const std::string& name,
 class ModelLibraryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cache_ = fs::temp_directory_path() / ("impasto_library_test_" + std::to_string(::getpid()) + "_" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(cache_);
     env_.emplace("IMPASTO_MODEL_DIR", cache_.c_str());
     weights_ = randomBytes(300 * 1024, 3);
     graph_ = R"({"modelTopology": {}, "weightsManifest": [{"paths": ["group1-shard1of1"]}]})";
@@ -114,11 +65,12 @@ class ModelLibraryTest : public ::testing::Test {
         tinyEntry("tiny", {{"tiny.pth", weights_}}, "tiny.pth"),
         tinyEntry("tiny-tfjs", {{"model.json", graph_}, {"group1-shard1of1", shard_}}, "model.json")};
   }
-  void TearDown() override { fs::remove_all(cache_); }
 
   ModelLibrary library() const { return ModelLibrary(cache_, registry_); }
 
-  fs::path cache_;
+  // The library makes its cache folder itself, so the tests start without one.
+  test::ScratchDir scratch_{"impasto-library-test"};
+  const fs::path cache_ = scratch_.path() / "cache";
   std::optional<ScopedEnv> env_;
   ScopedEnv noMirror_{"IMPASTO_MODEL_MIRROR", nullptr};
   std::string weights_, graph_, shard_;
@@ -192,7 +144,7 @@ TEST_F(ModelLibraryTest, MultiFileModelGetsImpastoJsonBesideModelJson) {
 TEST_F(ModelLibraryTest, ChecksumMismatchInstallsNothing) {
   server_.addFile("/org/repo/tiny.pth", randomBytes(weights_.size(), 99));
   const auto lib = library();
-  const Error e = catchError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
   EXPECT_EQ(e.kind(), ErrorKind::Network);
   EXPECT_THAT(e.what(), HasSubstr("checksum mismatch"));
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.pth"));
@@ -204,7 +156,7 @@ TEST_F(ModelLibraryTest, ChecksumMismatchInstallsNothing) {
 TEST_F(ModelLibraryTest, OfflineMessageSaysWhereToPutTheFileAndHowToImportIt) {
   server_.setStatus("/org/repo/tiny.pth", 404);
   const auto lib = library();
-  const Error e = catchError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
   EXPECT_EQ(e.kind(), ErrorKind::Network);
   EXPECT_THAT(e.what(), HasSubstr(server_.url("/org/repo/tiny.pth")));
   EXPECT_THAT(e.what(), HasSubstr("impasto-cli models import /path/to/tiny.pth"));
@@ -216,7 +168,7 @@ TEST_F(ModelLibraryTest, CancelledInstallKeepsThePartAndResolveSaysHowToResume) 
   server_.throttle(8 * 1024, 10);
   std::atomic<bool> cancel{false};
   const auto lib = library();
-  const Error e = catchError([&] {
+  const Error e = captureError([&] {
     lib.install(
         "tiny", [&](std::int64_t bytes, std::int64_t, double, double) { cancel = bytes >= 32 * 1024; },
         &cancel, server_.baseUrl());
@@ -225,7 +177,7 @@ TEST_F(ModelLibraryTest, CancelledInstallKeepsThePartAndResolveSaysHowToResume) 
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.pth"));
   EXPECT_TRUE(fs::exists(cache_ / "tiny" / "tiny.pth.part"));
   EXPECT_EQ(lib.list()[0].state, InstallState::Partial);
-  const Error partial = catchError([&] { lib.resolveModelArgument("tiny"); });
+  const Error partial = captureError([&] { lib.resolveModelArgument("tiny"); });
   EXPECT_THAT(partial.what(), HasSubstr("impasto-cli models download tiny"));
   EXPECT_THAT(partial.what(), HasSubstr("partly downloaded"));
 }
@@ -251,29 +203,29 @@ TEST_F(ModelLibraryTest, ResolvesPathsAsIs) {
   fs::create_directories(file.parent_path());
   writeAll(file, "x");
   EXPECT_EQ(library().resolveModelArgument(file.string()), file);
-  const Error missing = catchError([&] { library().resolveModelArgument((cache_ / "nope.pth").string()); });
+  const Error missing = captureError([&] { library().resolveModelArgument((cache_ / "nope.pth").string()); });
   EXPECT_EQ(missing.kind(), ErrorKind::Model);
   EXPECT_THAT(missing.what(), HasSubstr("No such model file"));
 }
 
 TEST_F(ModelLibraryTest, UnknownNameListsTheKnownOnes) {
-  const Error e = catchError([&] { library().resolveModelArgument("vgg42"); });
+  const Error e = captureError([&] { library().resolveModelArgument("vgg42"); });
   EXPECT_EQ(e.kind(), ErrorKind::Model);
   EXPECT_THAT(e.what(), HasSubstr("Unknown model 'vgg42'"));
   EXPECT_THAT(e.what(), HasSubstr("tiny, tiny-tfjs"));
-  const Error download = catchError([&] { library().install("vgg42"); });
+  const Error download = captureError([&] { library().install("vgg42"); });
   EXPECT_THAT(download.what(), HasSubstr("Unknown model 'vgg42'"));
 }
 
 TEST_F(ModelLibraryTest, BuiltInVgg19IsTheDefaultAndSaysHowToDownloadIt) {
   const ModelLibrary lib;  // built-in registry, cache from IMPASTO_MODEL_DIR
-  const Error e = catchError([&] { lib.resolveModelArgument(""); });
+  const Error e = captureError([&] { lib.resolveModelArgument(""); });
   EXPECT_EQ(e.kind(), ErrorKind::Model);
   EXPECT_THAT(
       e.what(),
       HasSubstr("Model 'vgg19' is not installed. Download it with: impasto-cli models download vgg19 ("));
   EXPECT_THAT(e.what(), HasSubstr("548 MB)"));
-  const Error tv = catchError([&] { lib.resolveModelArgument("vgg19-torchvision"); });
+  const Error tv = captureError([&] { lib.resolveModelArgument("vgg19-torchvision"); });
   EXPECT_THAT(tv.what(), HasSubstr("impasto-cli models download vgg19-torchvision (548 MB)"));
 }
 
@@ -291,7 +243,7 @@ TEST_F(ModelLibraryTest, ImportOfOtherContentUnderARegistryFileNameIsRefused) {
   const fs::path file = cache_ / "downloads" / "tiny.pth";
   fs::create_directories(file.parent_path());
   writeAll(file, randomBytes(weights_.size(), 5));
-  const Error e = catchError([&] { library().importFile(file); });
+  const Error e = captureError([&] { library().importFile(file); });
   // tiny.pth carries no hash in its name, so other content is taken for another
   // model, which may not take the built-in name.
   EXPECT_EQ(e.kind(), ErrorKind::Usage);
@@ -306,7 +258,7 @@ TEST_F(ModelLibraryTest, ImportOfANamedRegistryFileChecksItsHash) {
   const fs::path file = cache_ / "downloads" / registry_.back().manifest.weightsFile;
   fs::create_directories(file.parent_path());
   writeAll(file, randomBytes(1000, 9));
-  const Error e = catchError([&] { library().importFile(file); });
+  const Error e = captureError([&] { library().importFile(file); });
   EXPECT_EQ(e.kind(), ErrorKind::Model);
   EXPECT_THAT(e.what(), HasSubstr("is not the file 'hashed' needs"));
   EXPECT_THAT(e.what(), HasSubstr("Nothing was installed"));
@@ -317,7 +269,7 @@ TEST_F(ModelLibraryTest, ImportOfAFileThatIsNoModelLeavesNothingBehind) {
   const fs::path file = cache_ / "downloads" / "junk.onnx";
   fs::create_directories(file.parent_path());
   writeAll(file, "definitely not a network");
-  const Error e = catchError([&] { library().importFile(file); });
+  const Error e = captureError([&] { library().importFile(file); });
   EXPECT_EQ(e.kind(), ErrorKind::Model);
   EXPECT_FALSE(fs::exists(cache_ / "junk" / "junk.onnx"));
   EXPECT_FALSE(fs::exists(cache_ / "junk" / "junk.json"));
@@ -326,7 +278,7 @@ TEST_F(ModelLibraryTest, ImportOfAFileThatIsNoModelLeavesNothingBehind) {
 }
 
 TEST_F(ModelLibraryTest, ImportOfAMissingFileIsAnInputError) {
-  EXPECT_EQ(catchError([&] { library().importFile(cache_ / "nope.pth"); }).kind(), ErrorKind::Input);
+  EXPECT_EQ(captureError([&] { library().importFile(cache_ / "nope.pth"); }).kind(), ErrorKind::Input);
 }
 
 TEST(BuiltinRegistryTest, ShipsTheVggModelsWithUsableEntries) {
@@ -444,7 +396,7 @@ TEST_F(ModelLibraryTest, ImportsAnOnnxModelUnderItsManifestName) {
   // A manifest that takes a built-in name is refused.
   manifest["name"] = "tiny";
   writeAll(manifestPath, manifest.dump());
-  const Error clash = catchError([&] { lib.importFile(onnx, manifestPath); });
+  const Error clash = captureError([&] { lib.importFile(onnx, manifestPath); });
   EXPECT_EQ(clash.kind(), ErrorKind::Usage);
   EXPECT_THAT(clash.what(), HasSubstr("built-in model"));
 }

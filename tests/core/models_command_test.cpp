@@ -1,17 +1,14 @@
 // `impasto-cli models ...` end to end: exit codes and messages a user sees.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "core/model_library.h"
 #include "test_paths.h"
+#include "test_support.h"
 #include "tests/core/http_test_server.h"
 
 namespace impasto {
@@ -22,33 +19,12 @@ using ::testing::HasSubstr;
 
 const fs::path kSharedTfjs = "/work/shared/models/darknet-reference/tfjs";
 
-struct RunResult {
-  int exitCode = -1;
-  std::string output;  // stdout and stderr together
-};
-
 class ModelsCommandTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    cache_ = fs::temp_directory_path() / ("impasto_models_cli_test_" + std::to_string(::getpid()) + "_" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(cache_);
-  }
-  void TearDown() override { fs::remove_all(cache_); }
-
-  RunResult run(const std::string& arguments) const {
-    const std::string command = "env -u IMPASTO_MODEL_MIRROR IMPASTO_MODEL_DIR='" + cache_.string() + "' '" +
-                                IMPASTO_CLI_PATH + "' models " + arguments + " 2>&1 </dev/null";
-    RunResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> buffer{};
-    std::size_t got = 0;
-    while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-      result.output.append(buffer.data(), got);
-    const int status = ::pclose(pipe);
-    result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+  // stdout and stderr together.
+  test::RunResult run(const std::string& arguments) const {
+    return test::runShell("env -u IMPASTO_MODEL_MIRROR IMPASTO_MODEL_DIR='" + cache_.string() + "' '" +
+                          IMPASTO_CLI_PATH + "' models " + arguments + " 2>&1 </dev/null");
   }
 
   // Serves the shared darknet-reference files under their registry URL paths.
@@ -67,7 +43,9 @@ class ModelsCommandTest : public ::testing::Test {
     return false;
   }
 
-  fs::path cache_;
+  // The command makes its cache folder itself, so the tests start without one.
+  test::ScratchDir scratch_{"impasto-models-cli-test"};
+  const fs::path cache_ = scratch_.path() / "cache";
 };
 
 TEST_F(ModelsCommandTest, ListShowsTheBuiltInModelsAndTheDefault) {

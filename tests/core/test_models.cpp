@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "core/layers.h"
 
 namespace impasto::test {
@@ -39,6 +41,8 @@ ModelPtr makeTinyModel(std::uint64_t seed, int width) {
   for (const auto& l : layers) manifest.layers.push_back(l.name);
   manifest.defaultStyleLayers = {"relu1", "relu2", "relu3"};
   manifest.defaultContentLayer = "relu2";
+  manifest.defaultAlpha = 1.0;
+  manifest.defaultBeta = 1000.0;
   return std::make_shared<const Model>(manifest, std::move(layers));
 }
 

@@ -1,8 +1,6 @@
-// torch first: Qt's `slots` keyword macro breaks torch's headers otherwise.
-#include <torch/torch.h>
-
 #include "ui_test_support.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QCoreApplication>
@@ -11,48 +9,8 @@
 #include <QThread>
 
 #include "core/image_io.h"
-#include "core/layers.h"
 
 namespace impasto::uitest {
-
-ModelPtr makeTinyModel(std::uint64_t seed) {
-  torch::manual_seed(seed);
-  std::vector<LayerSpec> layers;
-  int channels = 3;
-  const int width = 8;
-  for (int block = 1; block <= 3; ++block) {
-    const int out = width * block;
-    LayerSpec conv;
-    conv.kind = LayerKind::Conv;
-    conv.name = "conv" + std::to_string(block);
-    conv.weight = torch::randn({out, channels, 3, 3}) * std::sqrt(2.0 / (9.0 * channels));
-    conv.bias = torch::randn({out}) * 0.01;
-    conv.padding = 1;
-    layers.push_back(conv);
-    LayerSpec relu;
-    relu.kind = LayerKind::ReLU;
-    relu.name = "relu" + std::to_string(block);
-    layers.push_back(relu);
-    if (block < 3) {
-      LayerSpec pool;
-      pool.kind = LayerKind::MaxPool;
-      pool.name = "pool" + std::to_string(block);
-      pool.kernel = 2;
-      pool.stride = 2;
-      layers.push_back(pool);
-    }
-    channels = out;
-  }
-  ModelManifest manifest;
-  manifest.name = "tiny";
-  manifest.title = "Tiny test network";
-  for (const auto& l : layers) manifest.layers.push_back(l.name);
-  manifest.defaultStyleLayers = {"relu1", "relu2", "relu3"};
-  manifest.defaultContentLayer = "relu2";
-  manifest.defaultAlpha = 1.0;
-  manifest.defaultBeta = 1000.0;
-  return std::make_shared<const Model>(manifest, std::move(layers));
-}
 
 cv::Mat makePicture(int width, int height, int variant) {
   cv::Mat image(height, width, CV_32FC3);

@@ -7,13 +7,13 @@
 #include <opencv2/core.hpp>
 
 #include "core/model.h"
+#include "tests/core/test_models.h"
 
 namespace impasto::uitest {
 
-// A tiny seeded CNN built from LayerSpecs (conv-relu-pool-conv-relu-pool-conv-relu),
-// layers conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3. Random weights:
-// its features mean nothing, but costs, gradients and frames are real.
-ModelPtr makeTinyModel(std::uint64_t seed = 1);
+// The core tests' tiny seeded CNN (layers conv1 relu1 pool1 conv2 relu2 pool2
+// conv3 relu3): costs, gradients and frames are real.
+using test::makeTinyModel;
 
 // A smooth test picture (gradients and a disc), CV_32FC3 RGB [0, 1].
 cv::Mat makePicture(int width, int height, int variant = 0);
