@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
@@ -64,6 +65,8 @@ long peakRssMiB() {
 }
 
 int runOne(const std::string& modelArg, int size, int repeats) {
+  // The engine uses every core (render() sets this); measure under the same conditions.
+  torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
   ModelPtr model = modelArg == "vgg19-random" ? randomVgg19() : loadModelFile(modelArg);
   RenderSettings settings;
   settings.size = size;
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
     if (std::filesystem::exists(darknet)) models.insert(models.begin(), darknet);
     else std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
 
-    std::printf("threads: %d\n\n", torch::get_num_threads());
+    std::printf("threads: %u\n\n", std::max(1u, std::thread::hardware_concurrency()));
     std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
                 "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
