@@ -23,7 +23,7 @@
 #include "core/error.h"
 #include "core/feature_extractor.h"
 #include "core/layers.h"
-#include "core/lbfgs.h"
+#include "core/stepper.h"
 #include "core/render.h"
 #include "core/vgg.h"
 
@@ -87,15 +87,8 @@ int runOne(const std::string& modelArg, int size, int repeats) {
   const std::string deepest = bare->layerNames().back();
 
   torch::Tensor generated = content.clone();
-  Lbfgs lbfgs;
-  auto engineStep = [&] {
-    generated.set_requires_grad(true);
-    if (generated.grad().defined()) generated.mutable_grad().zero_();
-    CostTerms terms = cost.evaluate(generated);
-    terms.total.backward();
-    torch::Tensor data = generated.detach();
-    lbfgs.step(data, generated.grad(), terms.total.item<double>());
-  };
+  Stepper stepper(Optimizer::Lbfgs, 1.0, generated);
+  auto engineStep = [&] { stepper.step(cost); };
   auto bareStep = [&] {
     torch::Tensor x = content.clone().set_requires_grad(true);
     bare->forward(x).at(deepest).sum().backward();

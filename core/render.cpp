@@ -12,7 +12,7 @@
 #include "core/cost_function.h"
 #include "core/error.h"
 #include "core/image_io.h"
-#include "core/lbfgs.h"
+#include "core/stepper.h"
 #include "core/tensor_image.h"
 
 namespace impasto {
@@ -68,48 +68,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One optimiser step on G: evaluates J and ∇J once, then moves G in [0, 1].
-class Stepper {
- public:
-  Stepper(const RenderSettings& settings, torch::Tensor& generated) : settings_(settings), generated_(generated) {
-    if (settings.optimizer == Optimizer::Lbfgs) {
-      lbfgs_ = std::make_unique<Lbfgs>(20, settings.learningRate);
-    } else {
-      generated_.set_requires_grad(true);
-      adam_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{generated_},
-                                                   torch::optim::AdamOptions(settings.learningRate));
-    }
-  }
-
-  CostTerms step(CostFunction& cost) {
-    generated_.set_requires_grad(true);
-    if (generated_.grad().defined()) generated_.mutable_grad().zero_();
-    CostTerms terms = cost.evaluate(generated_);
-    if (!std::isfinite(terms.total.item<double>()))
-      throw Error(ErrorKind::Internal, "The cost became infinite or NaN; try smaller α, β or learning rate");
-    terms.total.backward();
-    torch::NoGradGuard noGrad;
-    if (lbfgs_) {
-      torch::Tensor data = generated_.detach();
-      lbfgs_->step(data, generated_.grad(), terms.total.item<double>());
-    } else {
-      adam_->step();
-      generated_.detach().clamp_(0.0, 1.0);
-    }
-    return terms;
-  }
-
-  void reset() {
-    if (lbfgs_) lbfgs_->reset();
-  }
-
- private:
-  const RenderSettings& settings_;
-  torch::Tensor& generated_;
-  std::unique_ptr<Lbfgs> lbfgs_;
-  std::unique_ptr<torch::optim::Adam> adam_;
-};
-
 torch::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const torch::Tensor& content) {
   switch (settings.init) {
     case InitKind::Content:
@@ -151,7 +109,7 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
     torch::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
 
     CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights, device);
-    Stepper stepper(settings, generated);
+    Stepper stepper(settings.optimizer, settings.learningRate, generated);
     observer.onStarted(int(content.size(3)), int(content.size(2)));
 
     RenderResult result;
