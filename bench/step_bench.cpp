@@ -3,8 +3,10 @@
 // loop on the same cost, as ratios measured in one run (the machines are noisy),
 // plus the peak resident memory of each configuration (each runs in a child process).
 //
-//   impasto-bench [--darknet FILE.onnx] [--sizes 256,512] [--repeats 5]
-//   impasto-bench --one MODEL SIZE REPEATS   (internal: one configuration)
+//   impasto-bench [--darknet FILE.onnx] [--sizes 256,512] [--repeats 5] [--plain-allocator]
+//   impasto-bench --one MODEL SIZE REPEATS ALLOCATOR   (internal: one configuration)
+//
+// --plain-allocator measures without the apps' reusing CPU allocator (core/cpu_allocator.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <torch/torch.h>
 
 #include "core/cost_function.h"
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "core/feature_extractor.h"
 #include "core/layers.h"
@@ -135,24 +138,34 @@ int runOne(const std::string& modelArg, int size, int repeats) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    if (args.size() == 4 && args[0] == "--one") return runOne(args[1], std::stoi(args[2]), std::stoi(args[3]));
+    if (args.size() == 5 && args[0] == "--one") {
+      if (args[4] == "reusing") installReusingCpuAllocator();
+      return runOne(args[1], std::stoi(args[2]), std::stoi(args[3]));
+    }
     std::string darknet = "../shared/models/darknet-reference/darknet-reference-conv5.onnx";
     std::vector<int> sizes{256, 512};
     int repeats = 5;
-    for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
-      if (args[i] == "--darknet") darknet = args[i + 1];
-      else if (args[i] == "--repeats") repeats = std::stoi(args[i + 1]);
-      else if (args[i] == "--sizes") {
+    std::string allocator = "reusing";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const bool hasValue = i + 1 < args.size();
+      if (args[i] == "--plain-allocator") allocator = "plain";
+      else if (args[i] == "--darknet" && hasValue) darknet = args[++i];
+      else if (args[i] == "--repeats" && hasValue) repeats = std::stoi(args[++i]);
+      else if (args[i] == "--sizes" && hasValue) {
         sizes.clear();
-        std::stringstream list(args[i + 1]);
+        std::stringstream list(args[++i]);
         for (std::string s; std::getline(list, s, ',');) sizes.push_back(std::stoi(s));
+      } else {
+        std::cerr << "impasto-bench: unknown argument '" << args[i] << "'\n";
+        return 2;
       }
     }
     std::vector<std::string> models{"vgg19-random"};
     if (std::filesystem::exists(darknet)) models.insert(models.begin(), darknet);
     else std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
 
-    std::printf("threads: %u\n\n", std::max(1u, std::thread::hardware_concurrency()));
+    std::printf("threads: %u, allocator: %s\n\n", std::max(1u, std::thread::hardware_concurrency()),
+                allocator.c_str());
     std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
                 "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
@@ -161,7 +174,7 @@ int main(int argc, char** argv) {
       for (int size : sizes) {
         // A child process per configuration, so each peak RSS is its own.
         std::string command = std::string("'") + argv[0] + "' --one '" + model + "' " + std::to_string(size) + " " +
-                              std::to_string(repeats);
+                              std::to_string(repeats) + " " + allocator;
         if (std::system(command.c_str()) != 0) std::cerr << "configuration failed: " << command << "\n";
       }
     return 0;

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "core/cost_function.h"
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/stepper.h"
@@ -99,6 +100,10 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
   if (job.styles.empty()) throw Error(ErrorKind::Usage, "No style image");
   const RenderSettings settings = resolveSettings(job.settings, *job.model);
 
+  // Once the render's tensors are gone, the memory kept for the next step is idle.
+  struct ReleaseIdleMemory {
+    ~ReleaseIdleMemory() { releaseCachedCpuMemory(); }
+  } releaseIdleMemory;
   return wrapErrors(ErrorKind::Internal, "Rendering failed", [&] {
     applyThreads(settings.threads);
     const torch::Device device(computeDeviceName() == "cuda" ? torch::kCUDA : torch::kCPU);

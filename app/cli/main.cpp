@@ -7,6 +7,7 @@
 
 #include "cli_options.h"
 #include "core/atomic_file.h"
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/model.h"
@@ -92,6 +93,7 @@ int renderCommand(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  installReusingCpuAllocator();
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "models") return runModelsCommand({args.begin() + 1, args.end()});
   return runReportingErrors([&] { return renderCommand(args); });

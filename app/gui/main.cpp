@@ -8,9 +8,11 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "core/cpu_allocator.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+  impasto::installReusingCpuAllocator();
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("Impasto"));
   QApplication::setApplicationName(QStringLiteral("Impasto"));
