@@ -22,7 +22,7 @@
 #include "core/error.h"
 #include "core/feature_extractor.h"
 #include "core/model.h"
-#include "core/model_registry_data.h"
+#include "core/embedded_files.h"
 #include "core/sha256.h"
 
 namespace impasto {
@@ -227,7 +227,7 @@ std::vector<RegistryEntry> builtinRegistry() {
   std::vector<RegistryEntry> entries;
   for (const auto& source : builtinManifestSources()) {
     RegistryEntry entry =
-        makeRegistryEntry(std::string(source.json), "resources/models/" + std::string(source.fileName));
+        makeRegistryEntry(std::string(source.bytes), "resources/models/" + std::string(source.fileName));
     if (!entry.manifest.files.empty()) entries.push_back(std::move(entry));
   }
   return entries;

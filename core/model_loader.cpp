@@ -24,7 +24,7 @@
 #include "core/layers.h"
 #include "core/manifest.h"
 #include "core/model.h"
-#include "core/model_registry_data.h"
+#include "core/embedded_files.h"
 #include "core/onnx_model.h"
 #include "core/state_dict.h"
 #include "core/tfjs_model.h"
@@ -106,7 +106,7 @@ std::vector<ModelManifest> builtinManifests() {
   std::vector<ModelManifest> manifests;
   for (const auto& source : builtinManifestSources())
     manifests.push_back(
-        parseManifest(std::string(source.json), std::string(source.fileName) + " (built in)"));
+        parseManifest(std::string(source.bytes), std::string(source.fileName) + " (built in)"));
   return manifests;
 }
 
@@ -289,8 +289,8 @@ Loaded loadPth(const fs::path& path, const std::optional<ModelManifest>& manifes
 }
 
 Loaded loadCaffe(const fs::path& path) {
-  const auto prototxt = findCaffePrototxt(path, IMPASTO_RESOURCE_DIR);
-  if (!prototxt || !isFile(*prototxt))
+  const auto prototxt = findCaffePrototxt(path);
+  if (!prototxt)
     throw Error(ErrorKind::Model, path.string() + " needs its deploy prototxt (the layer description): put " +
                                       path.stem().string() + ".prototxt beside it");
   Loaded loaded{readCaffeLayers(*prototxt, path), {}};

@@ -544,19 +544,33 @@ layer { name: "fc6" type: "InnerProduct" bottom: "conv2_1" top: "fc6" inner_prod
   EXPECT_THAT(modelError([&] { loadModelFile(dir_ / "tiny.caffemodel"); }), HasSubstr("tiny.prototxt"));
 }
 
-TEST(CaffeVggPrototxtTest, ShippedDeployFilesHaveTheClassicLayerNames) {
+TEST(CaffeVggPrototxtTest, BuiltInDeployFilesHaveTheClassicLayerNames) {
   for (const VggDepth depth : {VggDepth::Vgg16, VggDepth::Vgg19}) {
-    const std::string file = depth == VggDepth::Vgg16 ? "vgg16_deploy.prototxt" : "vgg19_deploy.prototxt";
-    cv::dnn::Net net = cv::dnn::readNetFromCaffe((fs::path(IMPASTO_RESOURCE_DIR) / "caffe" / file).string());
+    const std::string stem = depth == VggDepth::Vgg16 ? "VGG_ILSVRC_16_layers" : "VGG_ILSVRC_19_layers";
+    const auto prototxt = findCaffePrototxt("/nowhere/" + stem + ".caffemodel");
+    ASSERT_TRUE(prototxt.has_value()) << stem;
+    EXPECT_TRUE(prototxt->file.empty()) << "compiled in, not read from the source tree";
+    const std::string text(prototxt->builtinText);
+    cv::dnn::Net net = cv::dnn::readNetFromCaffe(text.data(), text.size());
     std::vector<std::string> names;
     for (const auto& n : net.getLayerNames()) names.push_back(n);
     std::vector<std::string> expected;
     for (const auto& l : vggTopology(depth)) expected.push_back(l.name);
-    EXPECT_EQ(names, expected) << file;
+    EXPECT_EQ(names, expected) << stem;
   }
-  EXPECT_EQ(findCaffePrototxt("/somewhere/VGG_ILSVRC_19_layers.caffemodel", "/res"),
-            fs::path("/res/caffe/vgg19_deploy.prototxt"));
-  EXPECT_FALSE(findCaffePrototxt("/somewhere/other.caffemodel", "/res").has_value());
+  EXPECT_FALSE(findCaffePrototxt("/somewhere/other.caffemodel").has_value());
+}
+
+TEST_F(ModelLoaderTest, VggCaffeWeightsWithoutADeployFileUseTheBuiltInOne) {
+  // Not real VGG weights: OpenCV refuses them, and the message shows which
+  // prototxt was tried.
+  writeText(dir_ / "VGG_ILSVRC_19_layers.caffemodel", "not a caffemodel");
+  EXPECT_THAT(modelError([&] { loadModelFile(dir_ / "VGG_ILSVRC_19_layers.caffemodel"); }),
+              HasSubstr("vgg19_deploy.prototxt (built in)"));
+  // A deploy file beside the weights wins over the built-in one.
+  writeText(dir_ / "VGG_ILSVRC_19_layers.prototxt", "name: \"broken\"");
+  EXPECT_THAT(modelError([&] { loadModelFile(dir_ / "VGG_ILSVRC_19_layers.caffemodel"); }),
+              HasSubstr((dir_ / "VGG_ILSVRC_19_layers.prototxt").string()));
 }
 
 TEST(DnnLayerNamesTest, PyTorchExportNamesBecomeModuleNames) {
