@@ -29,6 +29,24 @@ TEST(CpuAllocator, HandsAFreedBlockOutAgainForTheSameSize) {
   EXPECT_EQ(cpuAllocatorStats().cachedBytes, before.cachedBytes - kBig);
 }
 
+TEST(CpuAllocator, HeldBlocksGiveWayWhenTheBudgetIsReached) {
+  c10::Allocator& allocator = reusingCpuAllocator();
+  releaseCachedCpuMemory();
+  setCpuMemoryBudget(3 * kBig);
+  { c10::DataPtr a = allocator.allocate(kBig), b = allocator.allocate(kBig); }
+  EXPECT_EQ(cpuAllocatorStats().cachedBytes, 2 * kBig);
+  // A new size: one held block is freed so that in use + held stays within 3 kBig.
+  c10::DataPtr other = allocator.allocate(kBig);
+  c10::DataPtr otherSize = allocator.allocate(kBig + 4096);
+  EXPECT_EQ(cpuAllocatorStats().cachedBytes, 0u);
+  // Blocks freed beyond the budget are not held.
+  other.clear();
+  otherSize.clear();
+  EXPECT_LE(cpuAllocatorStats().cachedBytes, 3 * kBig);
+  setCpuMemoryBudget(std::size_t(1) << 40);
+  releaseCachedCpuMemory();
+}
+
 TEST(CpuAllocator, AlignsEveryBlockLikeLibTorch) {
   c10::Allocator& allocator = reusingCpuAllocator();
   for (std::size_t bytes : {std::size_t(1), std::size_t(100), std::size_t(4096), kBig, kBig + 7}) {
