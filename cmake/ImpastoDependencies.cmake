@@ -12,6 +12,14 @@ impasto_require(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs dnn)
 impasto_require(nlohmann_json nlohmann-json3-dev)
 impasto_require(CURL libcurl4-openssl-dev)
 find_package(Threads REQUIRED)
+# oneDNN, which LibTorch already uses, for the Gram matrices' products (core/matmul.h).
+# Found directly: its CMake package drags in OpenCL.
+find_path(DNNL_INCLUDE_DIR dnnl.h)
+find_library(DNNL_LIBRARY dnnl)
+if(NOT DNNL_INCLUDE_DIR OR NOT DNNL_LIBRARY)
+  message(FATAL_ERROR "oneDNN not found: install it with `apt-get install libdnnl-dev`, "
+                      "or run scripts/install-deps.sh")
+endif()
 if(IMPASTO_BUILD_GUI)
   impasto_require(Qt6 "qt6-base-dev qt6-charts-dev" COMPONENTS Core Gui Widgets Charts Test)
 endif()

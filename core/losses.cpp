@@ -1,5 +1,7 @@
 #include "core/losses.h"
 
+#include "core/matmul.h"
+
 namespace impasto {
 
 torch::Tensor gramMatrix(const torch::Tensor& activations) {
@@ -29,7 +31,7 @@ class StyleLayerCostFunction : public torch::autograd::Function<StyleLayerCostFu
     const auto saved = ctx->get_saved_variables();
     const double norm = ctx->saved_data["norm"].toDouble();
     // Scale the small n_C x n_C factor, not the layer-sized product.
-    torch::Tensor gradFeatures = (saved[1] * (gradOutput[0] * (4.0 / norm))).mm(saved[0]);
+    torch::Tensor gradFeatures = matrixProduct((saved[1] * (gradOutput[0] * (4.0 / norm))).contiguous(), saved[0]);
     return {gradFeatures, torch::Tensor(), torch::Tensor()};
   }
 };
@@ -41,7 +43,7 @@ torch::Tensor styleLayerCost(const torch::Tensor& generatedActivations, const to
   const double nHW = double(generatedActivations.size(2) * generatedActivations.size(3));
   // Dividing before squaring keeps float32 far from overflow on big layers.
   const double norm = 2.0 * nHW * double(channels);
-  return StyleLayerCostFunction::apply(generatedActivations.reshape({channels, -1}), styleGram, norm);
+  return StyleLayerCostFunction::apply(generatedActivations.reshape({channels, -1}).contiguous(), styleGram, norm);
 }
 
 torch::Tensor contentCost(const torch::Tensor& generatedActivations, const torch::Tensor& contentActivations) {
