@@ -12,7 +12,7 @@ impasto_require(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs dnn)
 impasto_require(nlohmann_json nlohmann-json3-dev)
 impasto_require(CURL libcurl4-openssl-dev)
 find_package(Threads REQUIRED)
-# oneDNN, which LibTorch already uses, for the Gram matrices' products (core/matmul.h).
+# oneDNN, which LibTorch already uses, for the style gradient's matrix product (core/matmul.h).
 # Found directly: its CMake package drags in OpenCL.
 find_path(DNNL_INCLUDE_DIR dnnl.h)
 find_library(DNNL_LIBRARY dnnl)

@@ -43,24 +43,22 @@ void CostFunction::buildExtractor() {
 
 void CostFunction::computeMissingTargets() {
   buildExtractor();
-  torch::NoGradGuard noGrad;
-  if (!contentTarget_.defined()) contentTarget_ = extractor_->forward(content_).at(contentLayer_);
-
   std::vector<std::string> missing;
   for (const auto& [name, lambda] : weights_.styleLayers)
     if (!styleGrams_.count(name)) missing.push_back(name);
-  if (missing.empty()) return;
+  if (contentTarget_.defined() && missing.empty()) return;
 
-  // G has the content image's size; its activations fix the Gram's scale.
-  std::map<std::string, double> generatedPositions;
-  for (const auto& [name, activation] : extractor_->forward(content_))
-    generatedPositions[name] = double(activation.size(2) * activation.size(3));
-  for (std::size_t i = 0; i < styles_.size(); ++i) {
+  torch::NoGradGuard noGrad;
+  const auto contentActivations = extractor_->forward(content_);
+  if (!contentTarget_.defined()) contentTarget_ = contentActivations.at(contentLayer_);
+  for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
     auto activations = extractor_->forward(styles_[i]);
     for (const auto& name : missing) {
       const auto& a = activations.at(name);
-      torch::Tensor gram =
-          rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), generatedPositions.at(name)) * blend_[i];
+      // G has the content image's size; its activations fix the Gram's scale.
+      const auto& g = contentActivations.at(name);
+      torch::Tensor gram = rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
+                           blend_[i];
       styleGrams_[name] = styleGrams_.count(name) ? styleGrams_[name] + gram : gram;
     }
   }

@@ -19,10 +19,10 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/embedded_files.h"
 #include "core/error.h"
 #include "core/feature_extractor.h"
 #include "core/model.h"
-#include "core/embedded_files.h"
 #include "core/sha256.h"
 
 namespace impasto {

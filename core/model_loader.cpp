@@ -20,11 +20,11 @@
 #include <sstream>
 
 #include "core/caffe_model.h"
+#include "core/embedded_files.h"
 #include "core/error.h"
 #include "core/layers.h"
 #include "core/manifest.h"
 #include "core/model.h"
-#include "core/embedded_files.h"
 #include "core/onnx_model.h"
 #include "core/state_dict.h"
 #include "core/tfjs_model.h"
