@@ -21,14 +21,14 @@
 
 #include <torch/torch.h>
 
-#include "core/cost_function.h"
-#include "core/cpu_allocator.h"
-#include "core/error.h"
-#include "core/feature_extractor.h"
-#include "core/layers.h"
-#include "core/stepper.h"
-#include "core/render.h"
-#include "core/vgg.h"
+#include "core/engine/cost_function.h"
+#include "core/engine/cpu_allocator.h"
+#include "core/util/error.h"
+#include "core/engine/feature_extractor.h"
+#include "core/models/layers.h"
+#include "core/engine/stepper.h"
+#include "core/engine/render.h"
+#include "core/models/vgg.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <QPainter>
 #include <opencv2/imgproc.hpp>
 
-#include "core/error.h"
+#include "core/util/error.h"
 
 namespace impasto {
 

@@ -10,7 +10,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/image_convert.h"
 
 namespace impasto {

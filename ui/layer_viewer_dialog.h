@@ -7,8 +7,8 @@
 #include <QList>
 #include <opencv2/core.hpp>
 
-#include "core/layer_activations.h"
-#include "core/model.h"
+#include "core/engine/layer_activations.h"
+#include "core/models/model.h"
 
 class QComboBox;
 class QGridLayout;

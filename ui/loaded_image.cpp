@@ -2,8 +2,8 @@
 
 #include <QFileInfo>
 
-#include "core/error.h"
-#include "core/image_io.h"
+#include "core/util/error.h"
+#include "core/io/image_io.h"
 #include "ui/image_convert.h"
 
 namespace impasto {

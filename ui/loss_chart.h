@@ -3,7 +3,7 @@
 #include <QChartView>
 #include <QList>
 
-#include "core/render.h"
+#include "core/engine/render.h"
 
 class QLineSeries;
 class QLogValueAxis;

@@ -30,8 +30,9 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
-#include "core/error.h"
-#include "core/image_io.h"
+#include "core/util/version.h"
+#include "core/util/error.h"
+#include "core/io/image_io.h"
 #include "ui/background_task.h"
 #include "ui/image_convert.h"
 #include "ui/image_drop_zone.h"
@@ -287,7 +288,7 @@ void MainWindow::buildMenus() {
                        tr("<h3>Impasto %1</h3><p>Neural style transfer (Gatys et al.): "
                           "J(G) = α·J<sub>content</sub> + β·Σ λ<sub>l</sub>·J<sub>style</sub><sup>l</sup>, "
                           "minimised over the pixels of G.</p><p>Compute device: %2</p>")
-                           .arg(QStringLiteral(IMPASTO_VERSION), QString::fromStdString(computeDeviceName())));
+                           .arg(QString::fromLatin1(version()), QString::fromStdString(computeDeviceName())));
   });
 
   QToolBar* tools = addToolBar(tr("Render"));
@@ -833,7 +834,7 @@ bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
     preset.settings.weights = controller_->settings().weights;
   }
   options.pngText[kSettingsKey] = presetToJson(preset).toStdString();
-  options.pngText["Software"] = std::string("Impasto ") + IMPASTO_VERSION;
+  options.pngText["Software"] = std::string("Impasto ") + version();
   if (!weightHistory_.empty()) {
     QJsonArray history;
     for (const auto& [iteration, weights] : weightHistory_) {

@@ -6,8 +6,8 @@
 #include <QMainWindow>
 #include <QPointer>
 
-#include "core/model.h"
-#include "core/render.h"
+#include "core/models/model.h"
+#include "core/engine/render.h"
 #include "ui/loaded_image.h"
 #include "ui/preset.h"
 #include "ui/rate_meter.h"

@@ -3,7 +3,7 @@
 #include <QFileInfo>
 #include <QSettings>
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/rate_meter.h"
 
 namespace impasto {

@@ -7,8 +7,8 @@
 #include <QString>
 #include <QStringList>
 
-#include "core/model.h"
-#include "core/model_library.h"
+#include "core/models/model.h"
+#include "core/library/model_library.h"
 #include "ui/parameter_panel.h"
 
 namespace impasto {

@@ -13,8 +13,8 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
-#include "core/error.h"
-#include "core/model_library.h"
+#include "core/util/error.h"
+#include "core/library/model_library.h"
 #include "ui/model_catalog.h"
 
 namespace impasto {

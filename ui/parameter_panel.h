@@ -8,8 +8,8 @@
 #include <QList>
 #include <QWidget>
 
-#include "core/model.h"
-#include "core/render.h"
+#include "core/models/model.h"
+#include "core/engine/render.h"
 
 class QComboBox;
 class QDoubleSpinBox;

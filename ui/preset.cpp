@@ -9,9 +9,10 @@
 #include <QJsonObject>
 #include <QStringList>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/image_io.h"
+#include "core/util/version.h"
+#include "core/io/atomic_file.h"
+#include "core/util/error.h"
+#include "core/io/image_io.h"
 
 namespace impasto {
 
@@ -89,7 +90,7 @@ QByteArray presetToJson(const Preset& p) {
       // JSON numbers are doubles: a seed above 2^53 would not survive, and seeds here are ints.
       {QStringLiteral("seed"), double(s.seed)},
       {QStringLiteral("style_blend"), blend},
-      {QStringLiteral("impasto_version"), QStringLiteral(IMPASTO_VERSION)},
+      {QStringLiteral("impasto_version"), QString::fromLatin1(version())},
   };
   return QJsonDocument(o).toJson(QJsonDocument::Indented);
 }

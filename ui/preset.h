@@ -5,8 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
-#include "core/model.h"
-#include "core/render.h"
+#include "core/models/model.h"
+#include "core/engine/render.h"
 
 namespace impasto {
 

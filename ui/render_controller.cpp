@@ -2,7 +2,7 @@
 
 #include <QMetaObject>
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/image_convert.h"
 
 namespace impasto {

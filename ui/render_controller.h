@@ -10,7 +10,7 @@
 #include <QObject>
 #include <opencv2/core.hpp>
 
-#include "core/render.h"
+#include "core/engine/render.h"
 
 namespace impasto {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/util/error.h"
 
 namespace impasto::cli {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "core/model.h"
-#include "core/render.h"
+#include "core/models/model.h"
+#include "core/engine/render.h"
 
 namespace impasto::cli {
 

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "core/error.h"
+#include "core/util/error.h"
 
 namespace impasto {
 

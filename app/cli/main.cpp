@@ -6,15 +6,16 @@
 #include <vector>
 
 #include "cli_options.h"
-#include "core/atomic_file.h"
-#include "core/cpu_allocator.h"
-#include "core/error.h"
-#include "core/image_io.h"
-#include "core/model.h"
-#include "core/render.h"
+#include "core/util/version.h"
+#include "core/io/atomic_file.h"
+#include "core/engine/cpu_allocator.h"
+#include "core/util/error.h"
+#include "core/io/image_io.h"
+#include "core/models/model.h"
+#include "core/engine/render.h"
 #include "exit_codes.h"
 #include "progress_reporter.h"
-#include "core/model_library.h"
+#include "core/library/model_library.h"
 #include "models_command.h"
 
 namespace {
@@ -56,7 +57,7 @@ int renderCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (options.version) {
-    std::cout << "impasto-cli " << IMPASTO_VERSION << " (" << computeDeviceName() << ")\n";
+    std::cout << "impasto-cli " << version() << " (" << computeDeviceName() << ")\n";
     return 0;
   }
   checkOutput(options);

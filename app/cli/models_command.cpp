@@ -11,9 +11,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/downloader.h"
-#include "core/error.h"
-#include "core/model_library.h"
+#include "core/library/downloader.h"
+#include "core/util/error.h"
+#include "core/library/model_library.h"
 #include "exit_codes.h"
 
 namespace impasto {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/image_io.h"
+#include "core/io/image_io.h"
 
 namespace impasto::cli {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/render.h"
+#include "core/engine/render.h"
 
 namespace impasto::cli {
 

@@ -8,7 +8,8 @@
 #include <QTimer>
 #include <cstdio>
 
-#include "core/cpu_allocator.h"
+#include "core/util/version.h"
+#include "core/engine/cpu_allocator.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("Impasto"));
   QApplication::setApplicationName(QStringLiteral("Impasto"));
-  QApplication::setApplicationVersion(QStringLiteral(IMPASTO_VERSION));
+  QApplication::setApplicationVersion(QString::fromLatin1(impasto::version()));
   QApplication::setDesktopFileName(QStringLiteral("impasto"));
   QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/impasto.png")));
 

@@ -2,10 +2,10 @@
 #include <QSignalSpy>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/layer_activations.h"
+#include "core/util/error.h"
+#include "core/engine/layer_activations.h"
 #include "ui/layer_viewer_dialog.h"
-#include "ui_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {

@@ -17,7 +17,7 @@
 #include <QUrl>
 #include <gtest/gtest.h>
 
-#include "core/image_io.h"
+#include "core/io/image_io.h"
 #include "ui/image_drop_zone.h"
 #include "ui/log_slider.h"
 #include "ui/loss_chart.h"
@@ -28,7 +28,7 @@
 #include "ui/render_controller.h"
 #include "ui/scientific_spin_box.h"
 #include "ui/style_list.h"
-#include "ui_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {

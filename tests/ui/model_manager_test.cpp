@@ -7,11 +7,12 @@
 #include <QSignalSpy>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/model_library.h"
+#include "core/util/error.h"
+#include "core/library/model_library.h"
 #include "ui/model_catalog.h"
 #include "ui/model_manager_dialog.h"
-#include "ui_test_support.h"
+#include "tests/support/test_paths.h"
+#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {
@@ -54,12 +55,13 @@ TEST(ModelManagerDialogTest, AnOfflineDownloadFailsWithAMessage) {
 }
 
 TEST(ModelManagerDialogTest, ImportsAModelFile) {
-  const char* onnx = "/work/shared/models/darknet-reference/darknet-reference-conv5.onnx";
-  if (!QFile::exists(QString::fromLatin1(onnx))) GTEST_SKIP() << "needs the shared darknet model";
+  const QString onnx = QString::fromStdString(
+      (test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx").string());
+  if (!QFile::exists(onnx)) GTEST_SKIP() << "needs the shared darknet model";
   // Under a name of its own: the library keeps the built-in name for the registry's files.
   const QString copy = QDir(uitest::scratchDir()).filePath(QStringLiteral("my-darknet.onnx"));
   QFile::remove(copy);
-  ASSERT_TRUE(QFile::copy(QString::fromLatin1(onnx), copy));
+  ASSERT_TRUE(QFile::copy(onnx, copy));
   const ModelLibrary library(freshLibraryDir("import"));
   ModelManagerDialog dialog(library);
   QSignalSpy installed(&dialog, &ModelManagerDialog::modelInstalled);

@@ -6,9 +6,9 @@
 #include <QTest>
 #include <gtest/gtest.h>
 
-#include "core/render.h"
+#include "core/engine/render.h"
 #include "ui/render_controller.h"
-#include "ui_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {

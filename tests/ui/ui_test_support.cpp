@@ -1,4 +1,4 @@
-#include "ui_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <QElapsedTimer>
 #include <QThread>
 
-#include "core/image_io.h"
+#include "core/io/image_io.h"
 
 namespace impasto::uitest {
 

@@ -6,8 +6,8 @@
 #include <QString>
 #include <opencv2/core.hpp>
 
-#include "core/model.h"
-#include "tests/core/test_models.h"
+#include "core/models/model.h"
+#include "tests/support/test_models.h"
 
 namespace impasto::uitest {
 

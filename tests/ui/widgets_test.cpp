@@ -4,14 +4,14 @@
 #include <QSlider>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/image_convert.h"
 #include "ui/log_slider.h"
 #include "ui/preset.h"
 #include "ui/preview_widget.h"
 #include "ui/rate_meter.h"
 #include "ui/scientific_spin_box.h"
-#include "ui_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {

@@ -1,0 +1,97 @@
+#include "core/engine/cost_function.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/util/error.h"
+#include "core/engine/losses.h"
+
+namespace impasto {
+
+CostFunction::CostFunction(ModelPtr model, torch::Tensor content, std::vector<torch::Tensor> styles,
+                           std::vector<double> blend, std::string contentLayer, LossWeights weights,
+                           torch::Device device, torch::Dtype dtype)
+    : model_(std::move(model)),
+      content_(content.to(device, dtype)),
+      contentLayer_(std::move(contentLayer)),
+      weights_(std::move(weights)),
+      device_(device),
+      dtype_(dtype) {
+  if (styles.empty()) throw Error(ErrorKind::Usage, "At least one style image is needed");
+  if (blend.empty()) blend.assign(styles.size(), 1.0);
+  if (blend.size() != styles.size())
+    throw Error(ErrorKind::Usage, "Give one blend weight per style image (" + std::to_string(styles.size()) +
+                                      " styles, " + std::to_string(blend.size()) + " weights)");
+  const double sum = std::accumulate(blend.begin(), blend.end(), 0.0);
+  if (!(sum > 0.0) || std::any_of(blend.begin(), blend.end(), [](double w) { return w < 0.0; }))
+    throw Error(ErrorKind::Usage, "Style blend weights must be non-negative and not all zero");
+  for (double w : blend) blend_.push_back(w / sum);
+  for (auto& s : styles) styles_.push_back(s.to(device, dtype));
+  computeMissingTargets();
+}
+
+void CostFunction::buildExtractor() {
+  std::vector<std::string> layers{contentLayer_};
+  for (const auto& [name, lambda] : weights_.styleLayers) layers.push_back(name);
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  if (extractor_ && layers == extractorLayers_) return;
+  extractor_ = FeatureExtractor(*model_, layers);
+  extractor_->to(device_, dtype_);
+  extractorLayers_ = layers;
+}
+
+void CostFunction::computeMissingTargets() {
+  buildExtractor();
+  std::vector<std::string> missing;
+  for (const auto& [name, lambda] : weights_.styleLayers)
+    if (!styleGrams_.count(name)) missing.push_back(name);
+  if (contentTarget_.defined() && missing.empty()) return;
+
+  torch::NoGradGuard noGrad;
+  const auto contentActivations = extractor_->forward(content_);
+  if (!contentTarget_.defined()) contentTarget_ = contentActivations.at(contentLayer_);
+  for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
+    auto activations = extractor_->forward(styles_[i]);
+    for (const auto& name : missing) {
+      const auto& a = activations.at(name);
+      // G has the content image's size; its activations fix the Gram's scale.
+      const auto& g = contentActivations.at(name);
+      torch::Tensor gram = rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
+                           blend_[i];
+      styleGrams_[name] = styleGrams_.count(name) ? styleGrams_[name] + gram : gram;
+    }
+  }
+}
+
+void CostFunction::setWeights(const LossWeights& weights) {
+  for (const auto& [name, lambda] : weights.styleLayers)
+    if (!model_->hasLayer(name)) throw Error(ErrorKind::Usage, "Unknown style layer '" + name + "'");
+  weights_ = weights;
+  computeMissingTargets();
+}
+
+CostTerms CostFunction::evaluate(const torch::Tensor& generated) {
+  auto activations = extractor_->forward(generated);
+  CostTerms terms;
+  torch::Tensor contentTerm = contentCost(activations.at(contentLayer_), contentTarget_);
+  torch::Tensor total = weights_.alpha * contentTerm;
+  terms.content = contentTerm.item<double>();
+  for (const auto& [name, lambda] : weights_.styleLayers) {
+    if (lambda == 0.0) continue;
+    torch::Tensor layerCost = styleLayerCost(activations.at(name), styleGrams_.at(name));
+    const double value = layerCost.item<double>();
+    terms.stylePerLayer[name] = value;
+    terms.style += lambda * value;
+    total = total + (weights_.beta * lambda) * layerCost;
+  }
+  if (weights_.tv > 0.0) {
+    torch::Tensor tvTerm = totalVariationCost(generated);
+    terms.tv = tvTerm.item<double>();
+    total = total + weights_.tv * tvTerm;
+  }
+  terms.total = total;
+  return terms;
+}
+
+}  // namespace impasto

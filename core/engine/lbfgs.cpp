@@ -1,0 +1,76 @@
+#include "core/engine/lbfgs.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace impasto {
+
+Lbfgs::Lbfgs(int historySize, double learningRate, double lo, double hi)
+    : historySize_(historySize), learningRate_(learningRate), lo_(lo), hi_(hi) {}
+
+void Lbfgs::reset() {
+  history_.clear();
+  previousX_ = torch::Tensor();
+  previousGrad_ = torch::Tensor();
+  lastDirection_ = torch::Tensor();
+  lastStep_ = 0.0;
+  gammaScale_ = 1.0;
+}
+
+torch::Tensor Lbfgs::direction(const torch::Tensor& grad) const {
+  // Two-loop recursion: d = −H·g with H built from the stored (s, y) pairs.
+  torch::Tensor q = grad.neg();
+  std::vector<double> alpha(history_.size());
+  for (std::size_t i = history_.size(); i-- > 0;) {
+    alpha[i] = history_[i].rho * history_[i].s.dot(q).item<double>();
+    q.add_(history_[i].y, -alpha[i]);
+  }
+  q.mul_(gammaScale_);
+  for (std::size_t i = 0; i < history_.size(); ++i) {
+    const double beta = history_[i].rho * history_[i].y.dot(q).item<double>();
+    q.add_(history_[i].s, alpha[i] - beta);
+  }
+  return q;
+}
+
+void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad, double loss) {
+  torch::NoGradGuard noGrad;
+  torch::Tensor g = grad.reshape({-1});
+  if (previousX_.defined() && loss > previousLoss_ && lastStep_ > 1e-12) {
+    // Overshot: back to the last good point, half as far along the same direction.
+    lastStep_ *= 0.5;
+    x.copy_(previousX_.view_as(x)).add_(lastDirection_.view_as(x), lastStep_).clamp_(lo_, hi_);
+    return;
+  }
+  if (previousX_.defined()) {
+    torch::Tensor s = x.reshape({-1}) - previousX_;
+    torch::Tensor y = g - previousGrad_;
+    const double ys = y.dot(s).item<double>();
+    // Skip pairs without positive curvature: they would make H indefinite.
+    if (ys > 1e-10) {
+      if (int(history_.size()) == historySize_) history_.pop_front();
+      history_.push_back({s, y, 1.0 / ys});
+      gammaScale_ = ys / y.dot(y).item<double>();
+    }
+  }
+
+  torch::Tensor d = direction(g);
+  double t = learningRate_;
+  if (history_.empty() || d.dot(g).item<double>() >= 0.0) {
+    // First step, or no descent direction: a short steepest-descent step.
+    history_.clear();
+    d = g.neg();
+    const double gradL1 = g.abs().sum().item<double>();
+    t = std::min(1.0, 1.0 / std::max(gradL1, 1e-30)) * learningRate_;
+    // 1/|g|_1 is tiny for images with ~1e6 pixels; scale to a useful pixel step.
+    t = std::max(t, 1e-3 / std::max(g.abs().max().item<double>(), 1e-30));
+  }
+  previousX_ = x.reshape({-1}).clone();
+  previousGrad_ = g.clone();
+  previousLoss_ = loss;
+  lastDirection_ = d;
+  lastStep_ = t;
+  x.add_(d.view_as(x), t).clamp_(lo_, hi_);
+}
+
+}  // namespace impasto

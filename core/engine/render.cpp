@@ -1,0 +1,125 @@
+#include "core/engine/render.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "core/engine/cost_function.h"
+#include "core/engine/cpu_allocator.h"
+#include "core/util/error.h"
+#include "core/io/image_io.h"
+#include "core/engine/stepper.h"
+#include "core/engine/tensor_image.h"
+
+namespace impasto {
+
+void RenderControl::submitWeights(const LossWeights& weights) {
+  std::lock_guard<std::mutex> lock(mailboxMutex_);
+  mailbox_ = weights;
+}
+
+std::optional<LossWeights> RenderControl::takeWeights() {
+  std::lock_guard<std::mutex> lock(mailboxMutex_);
+  std::optional<LossWeights> taken;
+  taken.swap(mailbox_);
+  return taken;
+}
+
+std::string computeDeviceName() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+torch::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const torch::Tensor& content) {
+  switch (settings.init) {
+    case InitKind::Content:
+      return content.clone();
+    case InitKind::Noise: {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(settings.seed);
+      return torch::rand(content.sizes(), generator, torch::kFloat32);
+    }
+    case InitKind::Image: {
+      if (job.initImage.empty()) throw Error(ErrorKind::Usage, "No init image given");
+      cv::Mat resized;
+      cv::resize(job.initImage, resized, cv::Size(int(content.size(3)), int(content.size(2))), 0, 0, cv::INTER_AREA);
+      return imageToTensor(resized);
+    }
+  }
+  return content.clone();
+}
+
+void applyThreads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+  else torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+}  // namespace
+
+RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control) {
+  if (!job.model) throw Error(ErrorKind::Usage, "No model loaded");
+  if (job.content.empty()) throw Error(ErrorKind::Usage, "No content image");
+  if (job.styles.empty()) throw Error(ErrorKind::Usage, "No style image");
+  const RenderSettings settings = resolveSettings(job.settings, *job.model);
+
+  // Once the render's tensors are gone, the memory kept for the next step is idle.
+  struct ReleaseIdleMemory {
+    ~ReleaseIdleMemory() { releaseCachedCpuMemory(); }
+  } releaseIdleMemory;
+  return wrapErrors(ErrorKind::Internal, "Rendering failed", [&] {
+    applyThreads(settings.threads);
+    const torch::Device device(computeDeviceName() == "cuda" ? torch::kCUDA : torch::kCPU);
+
+    torch::Tensor content = imageToTensor(resizeToLongest(job.content, settings.size));
+    std::vector<torch::Tensor> styles;
+    for (const auto& style : job.styles) styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
+    torch::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
+
+    CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights, device);
+    Stepper stepper(settings.optimizer, settings.learningRate, generated);
+    observer.onStarted(int(content.size(3)), int(content.size(2)));
+
+    RenderResult result;
+    const auto start = Clock::now();
+    Clock::duration pausedFor{};
+    for (int i = 1; i <= settings.iterations; ++i) {
+      if (control.paused()) {
+        const auto pauseStart = Clock::now();
+        while (control.paused() && !control.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        pausedFor += Clock::now() - pauseStart;
+      }
+      if (control.cancelled()) {
+        result.cancelled = true;
+        break;
+      }
+      if (auto weights = control.takeWeights()) {
+        cost.setWeights(*weights);
+        stepper.reset();  // the old curvature belongs to the old cost
+      }
+      CostTerms terms = stepper.step(cost);
+
+      StepReport& report = result.last;
+      report.iteration = i;
+      report.iterations = settings.iterations;
+      report.loss = terms.total.item<double>();
+      report.contentLoss = terms.content;
+      report.styleLoss = terms.style;
+      report.styleLossPerLayer = terms.stylePerLayer;
+      report.tvLoss = terms.tv;
+      report.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start - pausedFor).count();
+      result.iterations = i;
+      observer.onStep(report);
+      if (i % settings.frameEvery == 0 || i == settings.iterations)
+        observer.onFrame(i, toRgb8(tensorToImage(generated)));
+    }
+    result.image = tensorToImage(generated);
+    return result;
+  });
+}
+
+}  // namespace impasto

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/models/model.h"
+#include "core/settings/render_settings.h"
+
+namespace impasto {
+
+// Everything a render needs, copied in before the worker starts (conventions §2).
+struct RenderJob {
+  cv::Mat content;              // CV_32FC3 RGB [0, 1], any size (resized to settings.size)
+  std::vector<cv::Mat> styles;  // one or more, same format
+  std::vector<double> styleBlend;  // one weight per style; empty: equal
+  cv::Mat initImage;            // for InitKind::Image
+  ModelPtr model;
+  RenderSettings settings;
+};
+
+// The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost.
+struct StepReport {
+  int iteration = 0;  // 1-based
+  int iterations = 0;
+  double loss = 0.0;
+  double contentLoss = 0.0;
+  double styleLoss = 0.0;  // Σ_l λ_l·J_style^l
+  std::map<std::string, double> styleLossPerLayer;  // J_style^l, unweighted
+  double tvLoss = 0.0;
+  double elapsedSeconds = 0.0;  // since the optimisation started
+};
+
+// Called on the render thread: keep the work short and copy what you keep.
+class RenderObserver {
+ public:
+  virtual ~RenderObserver() = default;
+  virtual void onStarted(int width, int height) {}
+  virtual void onStep(const StepReport& report) {}
+  // frame: CV_8UC3 RGB, owned by the caller for the duration of the call.
+  virtual void onFrame(int iteration, const cv::Mat& frame) {}
+};
+
+// Control that flows back into a running render without stopping it: cancel
+// and pause are checked every step; new weights take effect at the next step.
+class RenderControl {
+ public:
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }
+  void setPaused(bool paused) { paused_ = paused; }
+  bool paused() const { return paused_; }
+
+  void submitWeights(const LossWeights& weights);
+  // Returns the weights submitted since the last call, if any.
+  std::optional<LossWeights> takeWeights();
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> paused_{false};
+  std::mutex mailboxMutex_;
+  std::optional<LossWeights> mailbox_;
+};
+
+struct RenderResult {
+  cv::Mat image;  // CV_32FC3 RGB [0, 1], the final G
+  int iterations = 0;
+  bool cancelled = false;
+  StepReport last;
+};
+
+// Runs the optimisation on the calling thread. Returns the current G when
+// cancelled. Throws Error for bad jobs; third-party failures are wrapped.
+RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control);
+
+// The device the engine uses: "cuda" when LibTorch has it, else "cpu".
+std::string computeDeviceName();
+
+}  // namespace impasto

@@ -1,0 +1,84 @@
+#include "core/models/caffe_model.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "core/models/dnn_layers.h"
+#include "core/models/embedded_files.h"
+#include "core/util/error.h"
+
+namespace impasto {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// OpenCV reads a prototxt from a file or reads both parts from memory; a built-in
+// prototxt goes through a private temporary file, so the weights (over 500 MB
+// for VGG) are still read straight from their file.
+class TemporaryCopy {
+ public:
+  TemporaryCopy(std::string_view name, std::string_view text) {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("impasto-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::string(name));
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), std::streamsize(text.size()));
+    if (!out.flush())
+      throw Error(ErrorKind::Output, "Cannot write a temporary file in " + path_.parent_path().string() +
+                                         "; check that it exists, is writable and has free space (or set TMPDIR)");
+  }
+  ~TemporaryCopy() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  TemporaryCopy(const TemporaryCopy&) = delete;
+  TemporaryCopy& operator=(const TemporaryCopy&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+std::string CaffePrototxt::describe() const {
+  return file.empty() ? std::string(builtinName) + " (built in)" : file.string();
+}
+
+std::vector<LayerSpec> readCaffeLayers(const CaffePrototxt& prototxt, const fs::path& caffemodel) {
+  const std::string origin = caffemodel.string();
+  std::optional<TemporaryCopy> copy;
+  if (prototxt.file.empty()) copy.emplace(prototxt.builtinName, prototxt.builtinText);
+  const fs::path prototxtFile = copy ? copy->path() : prototxt.file;
+  cv::dnn::Net net;
+  try {
+    net = cv::dnn::readNetFromCaffe(prototxtFile.string(), caffemodel.string());
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorKind::Model, "Cannot read the Caffe model " + origin + " with " + prototxt.describe() + ": " +
+                                      e.err + " (do the prototxt and the weights belong together?)");
+  }
+  if (net.empty())
+    throw Error(ErrorKind::Model, "Cannot read the Caffe model " + origin + ": it holds no layers");
+  return layersFromDnnNet(net, origin);
+}
+
+std::optional<CaffePrototxt> findCaffePrototxt(const fs::path& caffemodel) {
+  const auto dir = caffemodel.parent_path();
+  const std::string stem = caffemodel.stem().string();
+  std::error_code ec;
+  for (const auto& candidate :
+       {dir / (stem + ".prototxt"), dir / (stem + "_deploy.prototxt"), dir / "deploy.prototxt"})
+    if (fs::is_regular_file(candidate, ec)) return CaffePrototxt{candidate, {}, {}};
+  // The published VGG weights come without a deploy file that OpenCV likes.
+  std::string_view builtin;
+  if (stem.rfind("VGG_ILSVRC_19_layers", 0) == 0) builtin = "vgg19_deploy.prototxt";
+  if (stem.rfind("VGG_ILSVRC_16_layers", 0) == 0) builtin = "vgg16_deploy.prototxt";
+  for (const EmbeddedFile& file : builtinCaffePrototxts())
+    if (!builtin.empty() && file.fileName == builtin) return CaffePrototxt{{}, file.fileName, file.bytes};
+  return std::nullopt;
+}
+
+}  // namespace impasto

@@ -1,0 +1,255 @@
+// impasto-cli as a user runs it: exit codes, one-line messages, Ctrl-C, outputs.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
+
+#include "core/io/image_io.h"
+#include "tests/support/onnx_writer.h"
+#include "tests/support/test_paths.h"
+#include "tests/support/test_support.h"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace impasto {
+namespace {
+
+using test::RunResult;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    writeImage("content.png", 40, 30, 0);
+    writeImage("style.png", 32, 32, 1);
+    writeTinyOnnx(dir_ / "tiny.onnx");
+  }
+
+  void writeImage(const std::string& name, int w, int h, int pattern) {
+    cv::Mat image(h, w, CV_8UC3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        image.at<cv::Vec3b>(y, x) = pattern ? cv::Vec3b((x / 4 % 2) * 200, 50, (y / 4 % 2) * 200)
+                                            : cv::Vec3b(uchar(x * 6), uchar(y * 8), 128);
+    cv::imwrite((dir_ / name).string(), image);
+  }
+
+  static void writeTinyOnnx(const fs::path& path) {
+    torch::manual_seed(7);
+    test::OnnxWriter onnx;
+    onnx.conv("conv1", "image", "c1", torch::randn({8, 3, 3, 3}) * 0.3, torch::zeros({8}), 1, 1)
+        .relu("relu1", "c1", "r1")
+        .maxPool("pool1", "r1", "p1", 2, 2)
+        .conv("conv2", "p1", "c2", torch::randn({8, 8, 3, 3}) * 0.2, torch::zeros({8}), 1, 1)
+        .relu("relu2", "c2", "r2")
+        .output("r2");
+    onnx.save(path);
+  }
+
+  RunResult run(const std::string& arguments) const {
+    const std::string command = "cd '" + dir_.string() + "' && '" + test::cliPath() + "' " + arguments + " 2>&1";
+    return test::runShell(command);
+  }
+
+  std::string render(const std::string& extra, const std::string& output = "out.png") const {
+    return "--content content.png --style style.png --model tiny.onnx --size 32 --iterations 3 --threads 1 "
+           "--output " + output + " " + extra;
+  }
+
+  test::ScratchDir scratch_{"impasto-cli-test"};
+  const fs::path dir_ = scratch_.path();
+};
+
+// No file may be left behind under the output name, and no temporary beside it.
+void expectNoOutput(const fs::path& dir) {
+  EXPECT_FALSE(fs::exists(dir / "out.png"));
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr("out.png")));
+}
+
+TEST_F(CliTest, RendersAndReportsJsonLines) {
+  RunResult r = run(render("--json --alpha 1 --beta 100 --style-layers relu1:0.5,relu2:0.5 --content-layer relu2"));
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  std::vector<nlohmann::json> lines;
+  std::istringstream stream(r.output);
+  for (std::string line; std::getline(stream, line);)
+    if (!line.empty() && line[0] == '{') lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["iteration"], i + 1);
+    for (const char* key : {"loss", "content_loss", "style_loss", "elapsed_s"}) EXPECT_TRUE(lines[i].contains(key));
+  }
+  EXPECT_EQ(lines[3]["done"], true);
+  EXPECT_EQ(lines[3]["output"], "out.png");
+  cv::Mat out = cv::imread((dir_ / "out.png").string());
+  EXPECT_EQ(out.cols, 32);
+  EXPECT_EQ(out.rows, 24);
+  EXPECT_THAT(readPngText(dir_ / "out.png").at("impasto:settings"), HasSubstr("\"beta\":100"));
+}
+
+TEST_F(CliTest, HelpAndVersion) {
+  EXPECT_EQ(run("--help").exitCode, 0);
+  EXPECT_THAT(run("--help").output, HasSubstr("--style-layers"));
+  RunResult v = run("--version");
+  EXPECT_EQ(v.exitCode, 0);
+  EXPECT_THAT(v.output, HasSubstr("impasto-cli"));
+}
+
+TEST_F(CliTest, UsageErrorsExitWith2) {
+  for (const std::string& args : {std::string("--content content.png"), std::string("--bogus"),
+                                  render("--size abc"), render("--optimizer sgd"), render("--style-layers nope"),
+                                  render("--output out.gif", "out.gif")}) {
+    RunResult r = run(args);
+    EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("impasto-cli: ")) << args;
+  }
+  expectNoOutput(dir_);
+}
+
+TEST_F(CliTest, MissingContentFile) {
+  RunResult r = run("--content missing.jpg --style style.png --model tiny.onnx --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("missing.jpg"));
+  expectNoOutput(dir_);
+}
+
+TEST_F(CliTest, TextFileNamedJpg) {
+  std::ofstream(dir_ / "notes.jpg") << "this is not a picture\n";
+  RunResult r = run("--content notes.jpg --style style.png --model tiny.onnx --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("notes.jpg"));
+  EXPECT_THAT(r.output, HasSubstr("not an image"));
+  expectNoOutput(dir_);
+}
+
+TEST_F(CliTest, TruncatedJpeg) {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", cv::Mat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30)), jpeg);
+  std::ofstream(dir_ / "cut.jpg", std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), jpeg.size() / 2);
+  RunResult r = run("--content cut.jpg --style style.png --model tiny.onnx --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("cut.jpg"));
+  EXPECT_THAT(r.output, HasSubstr("truncated"));
+  expectNoOutput(dir_);
+}
+
+// A PNG signature and an IHDR that claims 30000x30000, then nothing.
+void writeHugePngHeader(const fs::path& path) {
+  std::vector<uchar> png;
+  cv::imencode(".png", cv::Mat(1, 1, CV_8UC3, cv::Scalar(0)), png);
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) png[at + i] = uchar(v >> (24 - 8 * i));
+  };
+  put32(16, 30000);
+  put32(20, 30000);
+  // Fix the IHDR CRC so only the size is wrong, not the file.
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 12; i < 29; ++i) {
+    crc ^= png[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  put32(29, crc ^ 0xFFFFFFFFu);
+  png.resize(33);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), png.size());
+}
+
+TEST_F(CliTest, HugePngRefusedFromItsHeader) {
+  writeHugePngHeader(dir_ / "huge.png");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = run("--content huge.png --style style.png --model tiny.onnx --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("30000"));
+  EXPECT_THAT(r.output, HasSubstr("100"));  // the limit, in megapixels
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  expectNoOutput(dir_);
+}
+
+TEST_F(CliTest, NonSequentialOnnxRefused) {
+  torch::manual_seed(3);
+  test::OnnxWriter onnx;
+  onnx.conv("conv1", "image", "a", torch::randn({4, 3, 3, 3}), torch::zeros({4}), 1, 1)
+      .conv("conv2", "image", "b", torch::randn({4, 3, 3, 3}), torch::zeros({4}), 1, 1)
+      .node("Add", "join", {"a", "b"}, {"sum"})
+      .output("sum");
+  onnx.save(dir_ / "branchy.onnx");
+  RunResult r = run("--content content.png --style style.png --model branchy.onnx --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("sequential"));
+  expectNoOutput(dir_);
+}
+
+TEST_F(CliTest, UnknownModelNameOffersTheDownload) {
+  RunResult r = run("--content content.png --style style.png --model vgg19 --output out.png");
+  EXPECT_EQ(r.exitCode, 3);
+  EXPECT_THAT(r.output, HasSubstr("impasto-cli models download vgg19"));
+}
+
+TEST_F(CliTest, UnwritableOutputDetectedBeforeWork) {
+  // A directory that does not exist, and one "directory" that is a file: both
+  // fail even for root, which ignores permission bits.
+  std::ofstream(dir_ / "plain-file") << "x";
+  for (const std::string& output : {std::string("no/such/dir/out.png"), std::string("plain-file/out.png")}) {
+    const auto start = std::chrono::steady_clock::now();
+    RunResult r = run(render("--iterations 1000000", output));
+    EXPECT_EQ(r.exitCode, 3) << output << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr(fs::path(output).parent_path().string())) << output;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  }
+  if (::geteuid() != 0) {
+    fs::create_directory(dir_ / "locked");
+    fs::permissions(dir_ / "locked", fs::perms::owner_read | fs::perms::owner_exec);
+    RunResult r = run(render("", "locked/out.png"));
+    EXPECT_EQ(r.exitCode, 3) << r.output;
+    fs::permissions(dir_ / "locked", fs::perms::owner_all);
+  }
+}
+
+TEST_F(CliTest, OutputMustNotOverwriteAnInput) {
+  const auto before = fs::file_size(dir_ / "content.png");
+  RunResult r = run("--content content.png --style style.png --model tiny.onnx --output content.png");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_EQ(fs::file_size(dir_ / "content.png"), before);
+}
+
+TEST_F(CliTest, InterruptSavesTheCurrentImageAndExits130) {
+  const std::string command = "cd '" + dir_.string() + "' && exec '" + test::cliPath() + "' " +
+                              render("--iterations 1000000 --json") + " > log.txt 2>&1";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait until it is optimising, then press Ctrl-C.
+  for (int i = 0; i < 600; ++i) {
+    std::ifstream log(dir_ / "log.txt");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    if (text.find("\"iteration\":2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(child, SIGINT);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  cv::Mat out = cv::imread((dir_ / "out.png").string());
+  EXPECT_EQ(out.cols, 32);
+  std::ifstream log(dir_ / "log.txt");
+  std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_THAT(text, HasSubstr("\"cancelled\":true"));
+}
+
+}  // namespace
+}  // namespace impasto

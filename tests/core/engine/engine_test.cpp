@@ -1,0 +1,281 @@
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "core/engine/cost_function.h"
+#include "core/util/error.h"
+#include "core/engine/feature_extractor.h"
+#include "core/engine/render.h"
+#include "core/engine/tensor_image.h"
+#include "tests/support/test_models.h"
+
+namespace impasto {
+namespace {
+
+// A smooth gradient "photo" and a striped "painting", both CV_32FC3 RGB [0, 1].
+cv::Mat makeContent(int w = 32, int h = 24) {
+  cv::Mat image(h, w, CV_32FC3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) image.at<cv::Vec3f>(y, x) = {float(x) / w, float(y) / h, 0.5f};
+  return image;
+}
+
+cv::Mat makeStyle(int w = 32, int h = 32) {
+  cv::Mat image(h, w, CV_32FC3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float stripe = ((x + y) / 3) % 2 ? 0.9f : 0.1f;
+      image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
+    }
+  return image;
+}
+
+RenderJob tinyJob(int iterations = 20) {
+  RenderJob job;
+  job.content = makeContent();
+  job.styles = {makeStyle()};
+  job.model = test::makeTinyModel();
+  job.settings.size = 32;
+  job.settings.iterations = iterations;
+  job.settings.weights.alpha = 1.0;
+  job.settings.weights.beta = 1e3;
+  job.settings.threads = 1;
+  job.settings.frameEvery = 5;
+  return job;
+}
+
+struct Recorder : RenderObserver {
+  std::vector<StepReport> steps;
+  std::vector<int> frames;
+  void onStep(const StepReport& r) override { steps.push_back(r); }
+  void onFrame(int iteration, const cv::Mat& frame) override {
+    EXPECT_EQ(frame.type(), CV_8UC3);
+    frames.push_back(iteration);
+  }
+};
+
+TEST(FeatureExtractor, TruncatesAfterDeepestRequestedLayer) {
+  auto model = test::makeTinyModel();
+  FeatureExtractor extractor(*model, std::vector<std::string>{"relu1", "conv2"});
+  EXPECT_EQ(extractor->layerNames(), (std::vector<std::string>{"conv1", "relu1", "pool1", "conv2"}));
+  auto out = extractor->forward(torch::rand({1, 3, 16, 16}));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out.at("relu1").sizes(), (std::vector<int64_t>{1, 8, 16, 16}));
+  EXPECT_EQ(out.at("conv2").sizes(), (std::vector<int64_t>{1, 16, 8, 8}));
+  for (const auto& p : extractor->parameters()) EXPECT_FALSE(p.requires_grad());
+  EXPECT_FALSE(extractor->is_training());
+}
+
+TEST(FeatureExtractor, UnknownLayerNamesTheValidOnes) {
+  auto model = test::makeTinyModel();
+  try {
+    FeatureExtractor extractor(*model, std::vector<std::string>{"relu9"});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("relu9"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("conv1, relu1"), std::string::npos);
+  }
+}
+
+TEST(FeatureExtractor, AppliesPreprocessing) {
+  ModelManifest manifest = test::makeTinyModel()->manifest();
+  manifest.input.bgr = true;
+  manifest.input.scale = 255.f;
+  manifest.input.mean = {100.f, 110.f, 120.f};
+  Model model(manifest, test::makeTinyModel()->layers());
+  FeatureExtractor extractor(model, std::vector<std::string>{"conv1"});
+  torch::Tensor rgb = torch::rand({1, 3, 4, 4});
+  torch::Tensor x = extractor->preprocess(rgb);
+  // Channel 0 of the input is blue (BGR), scaled to 0-255, minus its mean.
+  EXPECT_TRUE(torch::allclose(x[0][0], rgb[0][2] * 255 - 100, 1e-4, 1e-3));
+  EXPECT_TRUE(torch::allclose(x[0][2], rgb[0][0] * 255 - 120, 1e-4, 1e-3));
+}
+
+TEST(CostFunction, GradientMatchesFiniteDifferences) {
+  torch::manual_seed(5);
+  auto model = test::makeTinyModel(2, 4);
+  torch::Tensor content = torch::rand({1, 3, 12, 12}, torch::kFloat64);
+  torch::Tensor style = torch::rand({1, 3, 12, 12}, torch::kFloat64);
+  LossWeights weights;
+  weights.alpha = 2.0;
+  weights.beta = 50.0;
+  weights.styleLayers = {{"relu1", 0.3}, {"relu2", 0.7}};
+  weights.tv = 0.1;
+  CostFunction cost(model, content, {style}, {}, "relu2", weights, torch::kCPU, torch::kFloat64);
+
+  torch::Tensor g = torch::rand({1, 3, 12, 12}, torch::kFloat64).requires_grad_(true);
+  cost.evaluate(g).total.backward();
+  torch::Tensor analytic = g.grad().clone();
+
+  torch::NoGradGuard noGrad;
+  const double h = 1e-6;
+  // Pixels at random positions; the ReLUs make J piecewise smooth, so double
+  // precision with a small step is needed.
+  for (int k = 0; k < 12; ++k) {
+    const int c = k % 3, y = (k * 5) % 12, x = (k * 7 + 3) % 12;
+    torch::Tensor plus = g.detach().clone(), minus = g.detach().clone();
+    plus[0][c][y][x] += h;
+    minus[0][c][y][x] -= h;
+    const double numeric =
+        (cost.evaluate(plus).total.item<double>() - cost.evaluate(minus).total.item<double>()) / (2 * h);
+    const double exact = analytic[0][c][y][x].item<double>();
+    EXPECT_NEAR(exact, numeric, 1e-5 * std::max(1.0, std::abs(numeric))) << "pixel " << k;
+  }
+}
+
+TEST(CostFunction, ReportsWeightedParts) {
+  auto model = test::makeTinyModel();
+  torch::Tensor content = torch::rand({1, 3, 16, 16});
+  torch::Tensor style = torch::rand({1, 3, 16, 16});
+  LossWeights weights;
+  weights.alpha = 3.0;
+  weights.beta = 7.0;
+  weights.styleLayers = {{"relu1", 0.25}, {"relu3", 0.75}};
+  CostFunction cost(model, content, {style}, {}, "relu2", weights, torch::kCPU);
+  CostTerms terms = cost.evaluate(torch::rand({1, 3, 16, 16}));
+  EXPECT_NEAR(terms.style, 0.25 * terms.stylePerLayer.at("relu1") + 0.75 * terms.stylePerLayer.at("relu3"),
+              1e-6 * terms.style);
+  EXPECT_NEAR(terms.total.item<double>(), 3.0 * terms.content + 7.0 * terms.style, 1e-4 * terms.total.item<double>());
+  // On the content image itself the content cost vanishes.
+  EXPECT_EQ(cost.evaluate(content).content, 0.0);
+}
+
+TEST(CostFunction, BlendOfIdenticalStylesEqualsOneStyle) {
+  auto model = test::makeTinyModel();
+  torch::Tensor content = torch::rand({1, 3, 16, 16});
+  torch::Tensor style = torch::rand({1, 3, 16, 16});
+  LossWeights weights;
+  weights.styleLayers = {{"relu1", 1.0}};
+  CostFunction one(model, content, {style}, {}, "relu2", weights, torch::kCPU);
+  CostFunction two(model, content, {style, style}, {3.0, 1.0}, "relu2", weights, torch::kCPU);
+  torch::Tensor g = torch::rand({1, 3, 16, 16});
+  EXPECT_NEAR(one.evaluate(g).style, two.evaluate(g).style, 1e-5 * one.evaluate(g).style);
+}
+
+TEST(Render, SeededTinyRenderHalvesTheCostIn20Steps) {
+  RenderJob job = tinyJob(20);
+  Recorder recorder;
+  RenderControl control;
+  RenderResult result = render(job, recorder, control);
+  ASSERT_EQ(recorder.steps.size(), 20u);
+  EXPECT_LE(recorder.steps.back().loss, 0.5 * recorder.steps.front().loss);
+  EXPECT_EQ(recorder.frames, (std::vector<int>{5, 10, 15, 20}));
+  EXPECT_EQ(result.image.type(), CV_32FC3);
+  EXPECT_EQ(result.image.cols, 32);
+  EXPECT_EQ(result.image.rows, 24);
+  double lo, hi;
+  cv::minMaxLoc(result.image.reshape(1), &lo, &hi);
+  EXPECT_GE(lo, 0.0);  // G stays in gamut
+  EXPECT_LE(hi, 1.0);
+}
+
+TEST(Render, AdamAlsoLowersTheCost) {
+  RenderJob job = tinyJob(30);
+  job.settings.optimizer = Optimizer::Adam;
+  Recorder recorder;
+  RenderControl control;
+  render(job, recorder, control);
+  EXPECT_LT(recorder.steps.back().loss, 0.8 * recorder.steps.front().loss);
+}
+
+TEST(Render, SameSeedSameOutputBitForBit) {
+  for (InitKind init : {InitKind::Noise, InitKind::Content}) {
+    RenderJob job = tinyJob(8);
+    job.settings.init = init;
+    job.settings.seed = 42;
+    Recorder r1, r2;
+    RenderControl c1, c2;
+    cv::Mat a = render(job, r1, c1).image;
+    cv::Mat b = render(job, r2, c2).image;
+    EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+  }
+  RenderJob job = tinyJob(8);
+  job.settings.init = InitKind::Noise;
+  job.settings.seed = 1;
+  Recorder r1, r2;
+  RenderControl c1, c2;
+  cv::Mat a = render(job, r1, c1).image;
+  job.settings.seed = 2;
+  cv::Mat b = render(job, r2, c2).image;
+  EXPECT_GT(cv::norm(a, b, cv::NORM_INF), 0.0);
+}
+
+// Changes β from inside the observer, as a GUI thread would between steps.
+struct BetaChanger : Recorder {
+  RenderControl* control = nullptr;
+  LossWeights weights;
+  void onStep(const StepReport& r) override {
+    Recorder::onStep(r);
+    if (r.iteration == 5) {
+      weights.beta *= 100.0;
+      control->submitWeights(weights);
+    }
+  }
+};
+
+TEST(Render, NewWeightsTakeEffectAtTheNextStepWithoutRestart) {
+  RenderJob job = tinyJob(10);
+  BetaChanger observer;
+  RenderControl control;
+  observer.control = &control;
+  observer.weights = resolveSettings(job.settings, *job.model).weights;
+  render(job, observer, control);
+  ASSERT_EQ(observer.steps.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(observer.steps[i].iteration, i + 1);
+  const StepReport& before = observer.steps[4];
+  const StepReport& after = observer.steps[5];
+  // J = α·content + β·style: after the change β is 100x.
+  EXPECT_NEAR(after.loss, 1.0 * after.contentLoss + 1e5 * after.styleLoss, 1e-3 * after.loss);
+  EXPECT_NEAR(before.loss, 1.0 * before.contentLoss + 1e3 * before.styleLoss, 1e-3 * before.loss);
+}
+
+struct Canceller : Recorder {
+  RenderControl* control = nullptr;
+  void onStep(const StepReport& r) override {
+    Recorder::onStep(r);
+    if (r.iteration == 3) control->cancel();
+  }
+};
+
+TEST(Render, CancelStopsAtTheNextStepAndReturnsTheImage) {
+  RenderJob job = tinyJob(100);
+  Canceller observer;
+  RenderControl control;
+  observer.control = &control;
+  RenderResult result = render(job, observer, control);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.iterations, 3);
+  EXPECT_EQ(observer.steps.size(), 3u);
+  EXPECT_FALSE(result.image.empty());
+}
+
+TEST(Render, PauseHoldsTheLoopUntilResumed) {
+  RenderJob job = tinyJob(6);
+  Recorder recorder;
+  RenderControl control;
+  control.setPaused(true);
+  std::thread worker([&] { render(job, recorder, control); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(recorder.steps.empty());
+  control.setPaused(false);
+  worker.join();
+  EXPECT_EQ(recorder.steps.size(), 6u);
+}
+
+TEST(Render, RejectsUnknownLayersAndBadWeights) {
+  RenderJob job = tinyJob(1);
+  job.settings.contentLayer = "nope";
+  Recorder recorder;
+  RenderControl control;
+  EXPECT_THROW(render(job, recorder, control), Error);
+  job = tinyJob(1);
+  job.settings.weights.beta = -1;
+  EXPECT_THROW(render(job, recorder, control), Error);
+}
+
+}  // namespace
+}  // namespace impasto

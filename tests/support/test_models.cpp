@@ -1,0 +1,49 @@
+#include "tests/support/test_models.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/models/layers.h"
+
+namespace impasto::test {
+
+ModelPtr makeTinyModel(std::uint64_t seed, int width) {
+  torch::manual_seed(seed);
+  std::vector<LayerSpec> layers;
+  int channels = 3;
+  for (int block = 1; block <= 3; ++block) {
+    const int out = width * block;
+    LayerSpec conv;
+    conv.kind = LayerKind::Conv;
+    conv.name = "conv" + std::to_string(block);
+    conv.weight = torch::randn({out, channels, 3, 3}) * std::sqrt(2.0 / (9.0 * channels));
+    conv.bias = torch::randn({out}) * 0.01;
+    conv.padding = 1;
+    layers.push_back(conv);
+    LayerSpec relu;
+    relu.kind = LayerKind::ReLU;
+    relu.name = "relu" + std::to_string(block);
+    layers.push_back(relu);
+    if (block < 3) {
+      LayerSpec pool;
+      pool.kind = LayerKind::MaxPool;
+      pool.name = "pool" + std::to_string(block);
+      pool.kernel = 2;
+      pool.stride = 2;
+      layers.push_back(pool);
+    }
+    channels = out;
+  }
+  ModelManifest manifest;
+  manifest.name = "tiny";
+  manifest.title = "Tiny test network";
+  for (const auto& l : layers) manifest.layers.push_back(l.name);
+  manifest.defaultStyleLayers = {"relu1", "relu2", "relu3"};
+  manifest.defaultContentLayer = "relu2";
+  manifest.defaultAlpha = 1.0;
+  manifest.defaultBeta = 1000.0;
+  return std::make_shared<const Model>(manifest, std::move(layers));
+}
+
+}  // namespace impasto::test
