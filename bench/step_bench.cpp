@@ -27,6 +27,7 @@
 #include "core/engine/feature_extractor.h"
 #include "core/models/layers.h"
 #include "core/engine/stepper.h"
+#include "core/engine/tensor_convert.h"
 #include "core/engine/render.h"
 #include "core/models/vgg.h"
 
@@ -44,8 +45,8 @@ ModelPtr randomVgg19() {
     spec.kind = v.kind;
     spec.name = v.name;
     if (v.kind == LayerKind::Conv) {
-      spec.weight = torch::randn({v.outChannels, v.inChannels, 3, 3}) * std::sqrt(2.0 / (9.0 * v.inChannels));
-      spec.bias = torch::zeros({v.outChannels});
+      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) * std::sqrt(2.0 / (9.0 * v.inChannels)));
+      spec.bias = weightArray(torch::zeros({v.outChannels}));
       spec.padding = 1;
     } else if (v.kind == LayerKind::MaxPool) {
       spec.kernel = 2;
@@ -87,14 +88,14 @@ int runOne(const std::string& modelArg, int size, int repeats) {
   std::vector<std::string> used{settings.contentLayer};
   for (const auto& [name, lambda] : settings.weights.styleLayers) used.push_back(name);
   FeatureExtractor bare(*model, used);
-  const std::string deepest = bare->layerNames().back();
+  const std::string deepest = bare.layerNames().back();
 
   torch::Tensor generated = content.clone();
   Stepper stepper(Optimizer::Lbfgs, 1.0, generated);
   auto engineStep = [&] { stepper.step(cost); };
   auto bareStep = [&] {
     torch::Tensor x = content.clone().set_requires_grad(true);
-    bare->forward(x).at(deepest).sum().backward();
+    bare.forward(x).at(deepest).sum().backward();
   };
 
   // The plain loop users compare with: LibTorch's own L-BFGS on the same cost,

@@ -11,6 +11,16 @@ impasto_require(Torch libtorch-dev)
 impasto_require(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs dnn)
 impasto_require(nlohmann_json nlohmann-json3-dev)
 impasto_require(CURL libcurl4-openssl-dev)
+# libzip reads .pth archives. Through pkg-config: Debian's CMake package for it
+# insists on command-line tools that libzip-dev does not ship.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBZIP QUIET IMPORTED_TARGET libzip)
+endif()
+if(NOT LIBZIP_FOUND)
+  message(FATAL_ERROR "libzip not found: install it with `apt-get install libzip-dev pkg-config`, "
+                      "or run scripts/install-deps.sh")
+endif()
 find_package(Threads REQUIRED)
 # oneDNN, which LibTorch already uses, for the style gradient's matrix product (core/matmul.h).
 # Found directly: its CMake package drags in OpenCL.

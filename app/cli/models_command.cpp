@@ -14,6 +14,7 @@
 #include "core/library/downloader.h"
 #include "core/util/error.h"
 #include "core/library/model_library.h"
+#include "core/util/text.h"
 #include "exit_codes.h"
 
 namespace impasto {
@@ -100,17 +101,6 @@ Arguments parseArguments(const std::vector<std::string>& args, bool allowMirror,
     parsed.positional.push_back(arg);
   }
   return parsed;
-}
-
-std::string formatDuration(double seconds) {
-  const long total = std::lround(seconds);
-  std::ostringstream out;
-  if (total >= 3600)
-    out << total / 3600 << ":" << std::setw(2) << std::setfill('0') << (total / 60) % 60;
-  else
-    out << total / 60;
-  out << ":" << std::setw(2) << std::setfill('0') << total % 60;
-  return out.str();
 }
 
 // A one-line bar on a terminal: bytes, rate and ETA. Nothing in logs, where a

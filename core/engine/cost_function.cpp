@@ -1,5 +1,6 @@
 #include "core/engine/cost_function.h"
 
+
 #include <algorithm>
 #include <numeric>
 
@@ -8,9 +9,9 @@
 
 namespace impasto {
 
-CostFunction::CostFunction(ModelPtr model, torch::Tensor content, std::vector<torch::Tensor> styles,
+CostFunction::CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles,
                            std::vector<double> blend, std::string contentLayer, LossWeights weights,
-                           torch::Device device, torch::Dtype dtype)
+                           at::Device device, at::ScalarType dtype)
     : model_(std::move(model)),
       content_(content.to(device, dtype)),
       contentLayer_(std::move(contentLayer)),
@@ -36,8 +37,7 @@ void CostFunction::buildExtractor() {
   std::sort(layers.begin(), layers.end());
   layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
   if (extractor_ && layers == extractorLayers_) return;
-  extractor_ = FeatureExtractor(*model_, layers);
-  extractor_->to(device_, dtype_);
+  extractor_.emplace(*model_, layers, device_, dtype_);
   extractorLayers_ = layers;
 }
 
@@ -48,7 +48,7 @@ void CostFunction::computeMissingTargets() {
     if (!styleGrams_.count(name)) missing.push_back(name);
   if (contentTarget_.defined() && missing.empty()) return;
 
-  torch::NoGradGuard noGrad;
+  at::NoGradGuard noGrad;
   const auto contentActivations = extractor_->forward(content_);
   if (!contentTarget_.defined()) contentTarget_ = contentActivations.at(contentLayer_);
   for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
@@ -57,7 +57,7 @@ void CostFunction::computeMissingTargets() {
       const auto& a = activations.at(name);
       // G has the content image's size; its activations fix the Gram's scale.
       const auto& g = contentActivations.at(name);
-      torch::Tensor gram = rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
+      at::Tensor gram = rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
                            blend_[i];
       styleGrams_[name] = styleGrams_.count(name) ? styleGrams_[name] + gram : gram;
     }
@@ -71,22 +71,22 @@ void CostFunction::setWeights(const LossWeights& weights) {
   computeMissingTargets();
 }
 
-CostTerms CostFunction::evaluate(const torch::Tensor& generated) {
+CostTerms CostFunction::evaluate(const at::Tensor& generated) {
   auto activations = extractor_->forward(generated);
   CostTerms terms;
-  torch::Tensor contentTerm = contentCost(activations.at(contentLayer_), contentTarget_);
-  torch::Tensor total = weights_.alpha * contentTerm;
+  at::Tensor contentTerm = contentCost(activations.at(contentLayer_), contentTarget_);
+  at::Tensor total = weights_.alpha * contentTerm;
   terms.content = contentTerm.item<double>();
   for (const auto& [name, lambda] : weights_.styleLayers) {
     if (lambda == 0.0) continue;
-    torch::Tensor layerCost = styleLayerCost(activations.at(name), styleGrams_.at(name));
+    at::Tensor layerCost = styleLayerCost(activations.at(name), styleGrams_.at(name));
     const double value = layerCost.item<double>();
     terms.stylePerLayer[name] = value;
     terms.style += lambda * value;
     total = total + (weights_.beta * lambda) * layerCost;
   }
   if (weights_.tv > 0.0) {
-    torch::Tensor tvTerm = totalVariationCost(generated);
+    at::Tensor tvTerm = totalVariationCost(generated);
     terms.tv = tvTerm.item<double>();
     total = total + weights_.tv * tvTerm;
   }

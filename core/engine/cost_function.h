@@ -1,10 +1,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include "core/engine/aten.h"
 
 #include "core/engine/feature_extractor.h"
 #include "core/models/model.h"
@@ -14,7 +15,7 @@ namespace impasto {
 
 // The value of J(G) and its parts, for reporting.
 struct CostTerms {
-  torch::Tensor total;  // differentiable w.r.t. G
+  at::Tensor total;  // differentiable w.r.t. G
   double content = 0.0;
   double style = 0.0;  // Σ_l λ_l J_style^l
   std::map<std::string, double> stylePerLayer;
@@ -27,11 +28,11 @@ struct CostTerms {
 // name new layers add their targets on demand.
 class CostFunction {
  public:
-  CostFunction(ModelPtr model, torch::Tensor content, std::vector<torch::Tensor> styles,
+  CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles,
                std::vector<double> blend, std::string contentLayer, LossWeights weights,
-               torch::Device device, torch::Dtype dtype = torch::kFloat32);
+               at::Device device, at::ScalarType dtype = at::kFloat);
 
-  CostTerms evaluate(const torch::Tensor& generated);
+  CostTerms evaluate(const at::Tensor& generated);
   void setWeights(const LossWeights& weights);
   const LossWeights& weights() const { return weights_; }
 
@@ -40,18 +41,18 @@ class CostFunction {
   void computeMissingTargets();
 
   ModelPtr model_;
-  torch::Tensor content_;
-  std::vector<torch::Tensor> styles_;
+  at::Tensor content_;
+  std::vector<at::Tensor> styles_;
   std::vector<double> blend_;  // normalised to sum 1
   std::string contentLayer_;
   LossWeights weights_;
-  torch::Device device_;
-  torch::Dtype dtype_;
+  at::Device device_;
+  at::ScalarType dtype_;
 
-  FeatureExtractor extractor_{nullptr};
+  std::optional<FeatureExtractor> extractor_;
   std::vector<std::string> extractorLayers_;
-  torch::Tensor contentTarget_;
-  std::map<std::string, torch::Tensor> styleGrams_;  // already scaled to G's size
+  at::Tensor contentTarget_;
+  std::map<std::string, at::Tensor> styleGrams_;  // already scaled to G's size
 };
 
 }  // namespace impasto

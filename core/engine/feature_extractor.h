@@ -4,43 +4,43 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include "core/engine/aten.h"
 
 #include "core/models/layers.h"
 #include "core/models/model.h"
 
 namespace impasto {
 
-// A model's layers as torch modules, cut after the deepest layer asked for,
-// in eval mode with frozen parameters. Takes RGB [0, 1] images and applies the
-// model's own preprocessing, so callers never deal with colour spaces.
-class FeatureExtractorImpl : public torch::nn::Module {
+// A model's layers as a chain of ATen operations, cut after the deepest layer
+// asked for. The weights are constants (only G learns). Takes RGB [0, 1]
+// images and applies the model's own preprocessing, so callers never deal
+// with colour spaces.
+class FeatureExtractor {
  public:
-  FeatureExtractorImpl(const Model& model, const std::vector<std::string>& outputs);
+  // On the CPU in float32 the weights are the model's own memory (no copy).
+  FeatureExtractor(const Model& model, const std::vector<std::string>& outputs, at::Device device = at::kCPU,
+                   at::ScalarType dtype = at::kFloat);
 
   // rgb: [N, 3, H, W] in [0, 1]. Returns the activation of every requested layer.
-  std::map<std::string, torch::Tensor> forward(const torch::Tensor& rgb);
-
+  std::map<std::string, at::Tensor> forward(const at::Tensor& rgb) const;
   // The model's preprocessing alone (differentiable).
-  torch::Tensor preprocess(const torch::Tensor& rgb) const;
-
+  at::Tensor preprocess(const at::Tensor& rgb) const;
   // Layer names kept after truncation, in order.
   std::vector<std::string> layerNames() const;
 
  private:
   struct Stage {
     LayerSpec spec;
-    torch::nn::Conv2d conv{nullptr};
+    at::Tensor weight, bias;  // Conv only
   };
-  torch::Tensor runStage(Stage& stage, const torch::Tensor& x);
+  static at::Tensor run(const Stage& stage, const at::Tensor& x);
 
   std::vector<Stage> stages_;
   std::vector<std::string> outputs_;
-  torch::Tensor scale_;  // [1, 3, 1, 1]: x * scale_ + shift_ in the network's channel order
-  torch::Tensor shift_;
+  at::Tensor scale_;  // [1, 3, 1, 1]: x * scale_ + shift_ in the network's channel order
+  at::Tensor shift_;
   bool bgr_ = false;
 };
-TORCH_MODULE(FeatureExtractor);
 
 // Index of the deepest of `names` in the model's layer list; throws Error(Usage)
 // naming an unknown layer and listing the valid ones.

@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include <opencv2/imgproc.hpp>
-#include <torch/torch.h>
+#include <ATen/ops/zeros_like.h>
 
 #include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
-#include "core/engine/tensor_image.h"
+#include "core/engine/tensor_convert.h"
 
 namespace impasto {
 
@@ -28,25 +28,25 @@ std::vector<ChannelActivation> strongestChannelActivations(const Model& model, c
                  0, 0, cv::INTER_AREA);
     }
 
-    torch::NoGradGuard noGrad;
+    at::NoGradGuard noGrad;
     FeatureExtractor extractor(model, std::vector<std::string>{layer});
-    const torch::Tensor activation = extractor->forward(imageToTensor(image)).at(layer)[0].contiguous();  // [C, H, W]
+    const at::Tensor activation = extractor.forward(imageToTensor(image)).at(layer)[0].contiguous();  // [C, H, W]
     const int channels = int(activation.size(0));
     const int height = int(activation.size(1));
     const int width = int(activation.size(2));
-    const torch::Tensor strength = activation.mean({1, 2});
+    const at::Tensor strength = activation.mean({1, 2});
     const auto top = strength.topk(std::min(count, channels));
-    const torch::Tensor values = std::get<0>(top);
-    const torch::Tensor indices = std::get<1>(top);
+    const at::Tensor values = std::get<0>(top);
+    const at::Tensor indices = std::get<1>(top);
 
     std::vector<ChannelActivation> result;
     for (int i = 0; i < int(indices.size(0)); ++i) {
       const int c = int(indices[i].item<std::int64_t>());
-      torch::Tensor map = activation[c].to(torch::kFloat32).contiguous();
+      at::Tensor map = activation[c].to(at::kFloat).contiguous();
       const float lo = map.min().item<float>();
       const float hi = map.max().item<float>();
       // A flat map carries no structure: show it black rather than dividing by zero.
-      map = hi > lo ? (map - lo) / (hi - lo) : torch::zeros_like(map);
+      map = hi > lo ? (map - lo) / (hi - lo) : at::zeros_like(map);
       map = map.contiguous();
       ChannelActivation entry;
       entry.channel = c;

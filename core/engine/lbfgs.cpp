@@ -1,5 +1,6 @@
 #include "core/engine/lbfgs.h"
 
+
 #include <algorithm>
 #include <vector>
 
@@ -10,16 +11,16 @@ Lbfgs::Lbfgs(int historySize, double learningRate, double lo, double hi)
 
 void Lbfgs::reset() {
   history_.clear();
-  previousX_ = torch::Tensor();
-  previousGrad_ = torch::Tensor();
-  lastDirection_ = torch::Tensor();
+  previousX_ = at::Tensor();
+  previousGrad_ = at::Tensor();
+  lastDirection_ = at::Tensor();
   lastStep_ = 0.0;
   gammaScale_ = 1.0;
 }
 
-torch::Tensor Lbfgs::direction(const torch::Tensor& grad) const {
+at::Tensor Lbfgs::direction(const at::Tensor& grad) const {
   // Two-loop recursion: d = −H·g with H built from the stored (s, y) pairs.
-  torch::Tensor q = grad.neg();
+  at::Tensor q = grad.neg();
   std::vector<double> alpha(history_.size());
   for (std::size_t i = history_.size(); i-- > 0;) {
     alpha[i] = history_[i].rho * history_[i].s.dot(q).item<double>();
@@ -33,9 +34,9 @@ torch::Tensor Lbfgs::direction(const torch::Tensor& grad) const {
   return q;
 }
 
-void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad, double loss) {
-  torch::NoGradGuard noGrad;
-  torch::Tensor g = grad.reshape({-1});
+void Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
+  at::NoGradGuard noGrad;
+  at::Tensor g = grad.reshape({-1});
   if (previousX_.defined() && loss > previousLoss_ && lastStep_ > 1e-12) {
     // Overshot: back to the last good point, half as far along the same direction.
     lastStep_ *= 0.5;
@@ -43,8 +44,8 @@ void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad, double loss) {
     return;
   }
   if (previousX_.defined()) {
-    torch::Tensor s = x.reshape({-1}) - previousX_;
-    torch::Tensor y = g - previousGrad_;
+    at::Tensor s = x.reshape({-1}) - previousX_;
+    at::Tensor y = g - previousGrad_;
     const double ys = y.dot(s).item<double>();
     // Skip pairs without positive curvature: they would make H indefinite.
     if (ys > 1e-10) {
@@ -54,7 +55,7 @@ void Lbfgs::step(torch::Tensor& x, const torch::Tensor& grad, double loss) {
     }
   }
 
-  torch::Tensor d = direction(g);
+  at::Tensor d = direction(g);
   double t = learningRate_;
   if (history_.empty() || d.dot(g).item<double>() >= 0.0) {
     // First step, or no descent direction: a short steepest-descent step.

@@ -2,7 +2,7 @@
 
 #include <deque>
 
-#include <torch/torch.h>
+#include "core/engine/aten.h"
 
 namespace impasto {
 
@@ -18,25 +18,25 @@ class Lbfgs {
   // Without a line search a step can overshoot; when J rose, the step is
   // retried from the last good point with half the length, still at one
   // evaluation of J per step.
-  void step(torch::Tensor& x, const torch::Tensor& grad, double loss);
+  void step(at::Tensor& x, const at::Tensor& grad, double loss);
 
   // Forgets the curvature history, e.g. when the cost function changed.
   void reset();
 
  private:
-  torch::Tensor direction(const torch::Tensor& grad) const;
+  at::Tensor direction(const at::Tensor& grad) const;
 
   struct Pair {
-    torch::Tensor s, y;
+    at::Tensor s, y;
     double rho;
   };
   int historySize_;
   double learningRate_;
   double lo_, hi_;
   std::deque<Pair> history_;
-  torch::Tensor previousX_, previousGrad_;
+  at::Tensor previousX_, previousGrad_;
   double previousLoss_ = 0.0;
-  torch::Tensor lastDirection_;
+  at::Tensor lastDirection_;
   double lastStep_ = 0.0;
   double gammaScale_ = 1.0;
 };

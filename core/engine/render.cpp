@@ -6,15 +6,17 @@
 #include <thread>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/ops/rand.h>
 #include <opencv2/imgproc.hpp>
-#include <torch/torch.h>
+#include <torch/cuda.h>
 
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/util/error.h"
 #include "core/io/image_io.h"
 #include "core/engine/stepper.h"
-#include "core/engine/tensor_image.h"
+#include "core/engine/tensor_convert.h"
 
 namespace impasto {
 
@@ -36,13 +38,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-torch::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const torch::Tensor& content) {
+at::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const at::Tensor& content) {
   switch (settings.init) {
     case InitKind::Content:
       return content.clone();
     case InitKind::Noise: {
       auto generator = at::make_generator<at::CPUGeneratorImpl>(settings.seed);
-      return torch::rand(content.sizes(), generator, torch::kFloat32);
+      return at::rand(content.sizes(), generator, at::kFloat);
     }
     case InitKind::Image: {
       if (job.initImage.empty()) throw Error(ErrorKind::Usage, "No init image given");
@@ -55,8 +57,8 @@ torch::Tensor initialImage(const RenderJob& job, const RenderSettings& settings,
 }
 
 void applyThreads(int threads) {
-  if (threads > 0) torch::set_num_threads(threads);
-  else torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  if (threads > 0) at::set_num_threads(threads);
+  else at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 }  // namespace
@@ -73,12 +75,12 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
   } releaseIdleMemory;
   return wrapErrors(ErrorKind::Internal, "Rendering failed", [&] {
     applyThreads(settings.threads);
-    const torch::Device device(computeDeviceName() == "cuda" ? torch::kCUDA : torch::kCPU);
+    const at::Device device(computeDeviceName() == "cuda" ? at::kCUDA : at::kCPU);
 
-    torch::Tensor content = imageToTensor(resizeToLongest(job.content, settings.size));
-    std::vector<torch::Tensor> styles;
+    at::Tensor content = imageToTensor(resizeToLongest(job.content, settings.size));
+    std::vector<at::Tensor> styles;
     for (const auto& style : job.styles) styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
-    torch::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
+    at::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
 
     CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights, device);
     Stepper stepper(settings.optimizer, settings.learningRate, generated);

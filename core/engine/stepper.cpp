@@ -1,18 +1,18 @@
 #include "core/engine/stepper.h"
 
+#include <ATen/ops/zeros_like.h>
+
 #include <cmath>
 
 #include "core/util/error.h"
 
 namespace impasto {
 
-Stepper::Stepper(Optimizer optimizer, double learningRate, torch::Tensor& generated) : generated_(generated) {
+Stepper::Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated) : generated_(generated) {
   if (optimizer == Optimizer::Lbfgs) {
     lbfgs_ = std::make_unique<Lbfgs>(20, learningRate);
   } else {
-    generated_.set_requires_grad(true);
-    adam_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{generated_},
-                                                 torch::optim::AdamOptions(learningRate));
+    adam_ = std::make_unique<Adam>(Adam{learningRate, {}, {}});
   }
 }
 
@@ -24,15 +24,31 @@ CostTerms Stepper::step(CostFunction& cost) {
   if (!std::isfinite(loss))
     throw Error(ErrorKind::Internal, "The cost became infinite or NaN; try smaller α, β or learning rate");
   terms.total.backward();
-  torch::NoGradGuard noGrad;
+  at::NoGradGuard noGrad;
   if (lbfgs_) {
-    torch::Tensor data = generated_.detach();
+    at::Tensor data = generated_.detach();
     lbfgs_->step(data, generated_.grad(), loss);
   } else {
-    adam_->step();
-    generated_.detach().clamp_(0.0, 1.0);
+    at::Tensor data = generated_.detach();
+    adam_->step(data, generated_.grad());
+    data.clamp_(0.0, 1.0);
   }
   return terms;
+}
+
+void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
+  constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  if (!m.defined()) {
+    m = at::zeros_like(x);
+    v = at::zeros_like(x);
+  }
+  ++steps;
+  m.mul_(beta1).add_(grad, 1.0 - beta1);
+  v.mul_(beta2).addcmul_(grad, grad, 1.0 - beta2);
+  const double correction1 = 1.0 - std::pow(beta1, steps);
+  const double correction2 = 1.0 - std::pow(beta2, steps);
+  const at::Tensor denominator = (v.sqrt() / std::sqrt(correction2)).add_(eps);
+  x.addcdiv_(m, denominator, -learningRate / correction1);
 }
 
 void Stepper::reset() {

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include <torch/torch.h>
+#include "core/engine/aten.h"
 
 #include "core/engine/cost_function.h"
 #include "core/engine/lbfgs.h"
@@ -15,7 +15,7 @@ namespace impasto {
 class Stepper {
  public:
   // generated must outlive the stepper; it is updated in place.
-  Stepper(Optimizer optimizer, double learningRate, torch::Tensor& generated);
+  Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated);
 
   CostTerms step(CostFunction& cost);
 
@@ -23,9 +23,18 @@ class Stepper {
   void reset();
 
  private:
-  torch::Tensor& generated_;
+  // Adam (Kingma & Ba), as torch::optim::Adam does it with its defaults
+  // (β1 0.9, β2 0.999, ε 1e-8), without pulling torch's optimiser headers in.
+  struct Adam {
+    double learningRate;
+    at::Tensor m, v;  // first and second moment estimates
+    int steps = 0;
+    void step(at::Tensor& x, const at::Tensor& grad);
+  };
+
+  at::Tensor& generated_;
   std::unique_ptr<Lbfgs> lbfgs_;
-  std::unique_ptr<torch::optim::Adam> adam_;
+  std::unique_ptr<Adam> adam_;
 };
 
 }  // namespace impasto

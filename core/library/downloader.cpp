@@ -18,6 +18,7 @@
 #include "core/util/error.h"
 #include "core/util/version.h"
 #include "core/library/sha256.h"
+#include "core/util/text.h"
 
 namespace impasto {
 namespace {
@@ -39,11 +40,6 @@ void initialiseCurlOnce() {
 }
 
 bool cancelRequested(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
-
-std::string lowerCase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -411,23 +407,6 @@ std::string applyMirror(const std::string& url, const std::string& mirror) {
   return base + path;
 }
 
-std::string formatByteSize(std::int64_t bytes) {
-  static const char* const kUnits[] = {"bytes", "KB", "MB", "GB", "TB"};
-  double value = double(bytes);
-  int unit = 0;
-  while (value >= 1024.0 && unit < 4) {
-    value /= 1024.0;
-    ++unit;
-  }
-  std::ostringstream out;
-  if (unit == 0) {
-    out << bytes << (bytes == 1 ? " byte" : " bytes");
-  } else {
-    out.precision(value < 10.0 ? 1 : 0);
-    out << std::fixed << value << " " << kUnits[unit];
-  }
-  return out.str();
-}
 
 std::string effectiveMirror(const std::string& explicitMirror) {
   if (!explicitMirror.empty()) return explicitMirror;

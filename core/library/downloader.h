@@ -65,7 +65,4 @@ std::string applyMirror(const std::string& url, const std::string& mirror);
 // The explicit mirror when not empty, else $IMPASTO_MODEL_MIRROR, else "".
 std::string effectiveMirror(const std::string& explicitMirror);
 
-// "548 MB", "1.6 MB", "17 KB" (binary units, as file managers show them).
-std::string formatByteSize(std::int64_t bytes);
-
 }  // namespace impasto

@@ -126,8 +126,9 @@ std::filesystem::path manifestPathFor(const std::filesystem::path& weightsPath);
 // ModelLibrary().resolveModelArgument(nameOrPath), with the default cache.
 std::filesystem::path resolveModelArgument(const std::string& nameOrPath);
 
-// Loads a model file and runs it once on a small image; throws Error(Model)
-// saying what is wrong. Used after imports so a bad file is caught at once.
+// Loads a model file and checks its weights are all finite; throws
+// Error(Model) saying what is wrong. Used after imports so a bad file is
+// caught at once.
 void validateModelFile(const std::filesystem::path& weightsPath);
 
 }  // namespace impasto

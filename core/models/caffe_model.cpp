@@ -53,16 +53,9 @@ std::vector<LayerSpec> readCaffeLayers(const CaffePrototxt& prototxt, const fs::
   std::optional<TemporaryCopy> copy;
   if (prototxt.file.empty()) copy.emplace(prototxt.builtinName, prototxt.builtinText);
   const fs::path prototxtFile = copy ? copy->path() : prototxt.file;
-  cv::dnn::Net net;
-  try {
-    net = cv::dnn::readNetFromCaffe(prototxtFile.string(), caffemodel.string());
-  } catch (const cv::Exception& e) {
-    throw Error(ErrorKind::Model, "Cannot read the Caffe model " + origin + " with " + prototxt.describe() + ": " +
-                                      e.err + " (do the prototxt and the weights belong together?)");
-  }
-  if (net.empty())
-    throw Error(ErrorKind::Model, "Cannot read the Caffe model " + origin + ": it holds no layers");
-  return layersFromDnnNet(net, origin);
+  return readDnnLayers([&] { return cv::dnn::readNetFromCaffe(prototxtFile.string(), caffemodel.string()); },
+                       "the Caffe model " + origin + " with " + prototxt.describe(),
+                       "do the prototxt and the weights belong together?", origin);
 }
 
 std::optional<CaffePrototxt> findCaffePrototxt(const fs::path& caffemodel) {

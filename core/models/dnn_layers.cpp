@@ -43,8 +43,8 @@ int square(const std::vector<size_t>& values, int fallback, const std::string& w
   return static_cast<int>(values[0]);
 }
 
-torch::Tensor toTensor(const cv::Mat& blob, const std::vector<std::int64_t>& shape, const std::string& origin,
-                       const std::string& what) {
+WeightArray toWeights(const cv::Mat& blob, const std::vector<std::int64_t>& shape, const std::string& origin,
+                      const std::string& what) {
   if (blob.depth() != CV_32F && blob.depth() != CV_64F && blob.depth() != CV_16S)
     throw Error(ErrorKind::Model, origin + ": " + what + " is not float data");
   cv::Mat floats;
@@ -59,7 +59,8 @@ torch::Tensor toTensor(const cv::Mat& blob, const std::vector<std::int64_t>& sha
   if (static_cast<std::int64_t>(floats.total()) != numel)
     throw Error(ErrorKind::Model, origin + ": " + what + " has " + std::to_string(floats.total()) +
                                       " values, expected " + std::to_string(numel));
-  return torch::from_blob(floats.ptr<float>(), shape, torch::kFloat).clone();
+  const float* values = floats.ptr<float>();
+  return WeightArray(shape, std::vector<float>(values, values + numel));
 }
 
 LayerSpec convolution(const cv::Ptr<cv::dnn::BaseConvolutionLayer>& conv, const std::string& name,
@@ -75,9 +76,9 @@ LayerSpec convolution(const cv::Ptr<cv::dnn::BaseConvolutionLayer>& conv, const 
   const std::vector<std::int64_t> shape{w.size[0], w.size[1], w.size[2], w.size[3]};
   if (static_cast<std::int64_t>(conv->numOutput) != shape[0] && conv->numOutput > 0)
     unsupported(origin, "convolution " + name + " is grouped");
-  spec.weight = toTensor(w, shape, origin, name + " weights");
+  spec.weight = toWeights(w, shape, origin, name + " weights");
   if (conv->blobs.size() > 1 && !conv->blobs[1].empty())
-    spec.bias = toTensor(conv->blobs[1], {shape[0]}, origin, name + " bias");
+    spec.bias = toWeights(conv->blobs[1], {shape[0]}, origin, name + " bias");
   spec.stride = square(conv->strides, 1, "stride", origin, name);
   if (conv->padMode.empty()) {
     const int begin = square(conv->pads_begin, 0, "padding", origin, name);
@@ -136,6 +137,18 @@ LayerSpec pooling(const cv::Ptr<cv::dnn::PoolingLayer>& pool, const std::string&
 }
 
 }  // namespace
+
+std::vector<LayerSpec> readDnnLayers(const std::function<cv::dnn::Net()>& read, const std::string& description,
+                                     const std::string& advice, const std::string& origin) {
+  cv::dnn::Net net;
+  try {
+    net = read();
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorKind::Model, "Cannot read " + description + ": " + e.err + " (" + advice + ")");
+  }
+  if (net.empty()) throw Error(ErrorKind::Model, "Cannot read " + description + ": it holds no layers");
+  return layersFromDnnNet(net, origin);
+}
 
 std::string friendlyLayerName(const std::string& dnnName) {
   std::string name = dnnName;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include "core/models/weights.h"
 
 namespace impasto {
 
@@ -15,8 +15,8 @@ struct LayerSpec {
   LayerKind kind = LayerKind::ReLU;
   std::string name;
   // Conv: weight is [out, in, kh, kw], bias is [out] or undefined.
-  torch::Tensor weight;
-  torch::Tensor bias;
+  WeightArray weight;
+  WeightArray bias;
   int stride = 1;
   int padding = 0;     // symmetric padding (conv and pooling)
   int kernel = 2;      // pooling window

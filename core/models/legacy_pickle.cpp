@@ -80,12 +80,10 @@ void readStorageData(FileInput& in, TorchUnpickler& unpickler, const PickleFailu
     if (numel != ref.numel)
       fail.corrupt("storage '" + key + "' holds " + std::to_string(numel) + " elements, not the " +
                    std::to_string(ref.numel) + " its tensors expect");
-    const auto elementSize = static_cast<std::uint64_t>(c10::elementSize(ref.dtype));
     // Checked before allocating, so a forged size cannot ask for terabytes.
-    if (static_cast<std::uint64_t>(numel) > in.remaining() / elementSize) fail.truncated(in.position(), in.size());
-    torch::Tensor data = torch::empty({numel}, torch::TensorOptions().dtype(ref.dtype));
-    in.read(data.data_ptr(), static_cast<std::uint64_t>(numel) * elementSize);
-    unpickler.provideStorage(key, std::move(data));
+    if (static_cast<std::uint64_t>(numel) > in.remaining() / elementSize(ref.dtype))
+      fail.truncated(in.position(), in.size());
+    in.read(unpickler.storageBuffer(key), ref.byteSize());
   }
   for (const auto& [key, ref] : storages)
     if (seen.count(key) == 0) fail.corrupt("the data of storage '" + key + "' is missing");
@@ -93,7 +91,7 @@ void readStorageData(FileInput& in, TorchUnpickler& unpickler, const PickleFailu
 
 }  // namespace
 
-std::map<std::string, torch::Tensor> readLegacyTorchFile(const std::filesystem::path& path) {
+std::map<std::string, WeightArray> readLegacyTorchFile(const std::filesystem::path& path) {
   const PickleFailure fail(path.filename().string());
   if (!hostIsLittleEndian()) fail.unsupported("this reader needs a little-endian machine");
   FileInput in(path, fail);
@@ -112,7 +110,7 @@ std::map<std::string, torch::Tensor> readLegacyTorchFile(const std::filesystem::
     unpickler.checkLegacyHeader();
     unpickler.loadStateDict();
     readStorageData(in, unpickler, fail);
-    return unpickler.tensors(TorchUnpickler::Dtype::Float);
+    return unpickler.tensors();
   });
 }
 

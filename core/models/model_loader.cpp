@@ -29,6 +29,7 @@
 #include "core/models/state_dict.h"
 #include "core/models/tfjs_model.h"
 #include "core/models/vgg.h"
+#include "core/util/text.h"
 
 namespace impasto {
 
@@ -37,17 +38,6 @@ namespace fs = std::filesystem;
 namespace {
 
 enum class Format { Onnx, Pth, Caffe, Tfjs };
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool isFile(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
 
 // A .json the user hands us is either a TensorFlow.js model or a manifest.
 bool isTfjsModelJson(const fs::path& path) {
@@ -60,7 +50,7 @@ bool isTfjsModelJson(const fs::path& path) {
 }
 
 std::optional<Format> formatOf(const fs::path& path) {
-  const std::string ext = lower(path.extension().string());
+  const std::string ext = lowerCase(path.extension().string());
   if (ext == ".onnx") return Format::Onnx;
   if (ext == ".pth" || ext == ".pt") return Format::Pth;
   if (ext == ".caffemodel") return Format::Caffe;
@@ -96,7 +86,7 @@ fs::path weightsForManifest(const fs::path& manifestPath, const ModelManifest& m
     candidates.push_back(dir / (manifestPath.stem().string() + ext));
   if (manifestPath.filename() == "impasto.json") candidates.push_back(dir / "model.json");
   for (const auto& candidate : candidates)
-    if (isFile(candidate)) return candidate;
+    if (isRegularFile(candidate)) return candidate;
   throw Error(ErrorKind::Model, "Found no weights for the model manifest " + manifestPath.string() +
                                     ": put " + manifestPath.stem().string() +
                                     ".onnx/.pth/.caffemodel beside it, or name the file in \"weights_file\"");
@@ -108,19 +98,6 @@ std::vector<ModelManifest> builtinManifests() {
     manifests.push_back(
         parseManifest(std::string(source.bytes), std::string(source.fileName) + " (built in)"));
   return manifests;
-}
-
-std::string joinNames(const std::vector<std::string>& names, std::size_t limit = 12) {
-  std::string s;
-  for (std::size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", " : "") + names[i];
-  if (names.size() > limit) s += ", ...";
-  return s;
-}
-
-std::string shapeString(const torch::Tensor& t) {
-  std::string s = "[";
-  for (std::int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
 }
 
 // Every format's layers pass through here, so the feature extractor can
@@ -137,10 +114,10 @@ void checkLayerChain(const std::vector<LayerSpec>& layers, const std::string& or
     switch (layer.kind) {
       case LayerKind::Conv: {
         const auto& w = layer.weight;
-        if (!w.defined() || w.dim() != 4 || w.scalar_type() != torch::kFloat)
-          throw Error(ErrorKind::Model, where + ": the weights must be a float tensor [out, in, kh, kw]");
+        if (!w.defined() || w.dim() != 4)
+          throw Error(ErrorKind::Model, where + ": the weights must be an array [out, in, kh, kw]");
         if (layer.bias.defined() && (layer.bias.dim() != 1 || layer.bias.size(0) != w.size(0)))
-          throw Error(ErrorKind::Model, where + ": the bias has shape " + shapeString(layer.bias) +
+          throw Error(ErrorKind::Model, where + ": the bias has shape " + shapeString(layer.bias.shape()) +
                                             ", expected [" + std::to_string(w.size(0)) + "]");
         if (w.size(1) != channels)
           throw Error(ErrorKind::Model, where + " takes " + std::to_string(w.size(1)) +
@@ -283,7 +260,7 @@ Loaded loadPth(const fs::path& path, const std::optional<ModelManifest>& manifes
   std::vector<std::string> keys;
   for (const auto& kv : dict) keys.push_back(kv.first);
   throw Error(ErrorKind::Model, origin + " is a state_dict of a network Impasto does not know (keys: " +
-                                    joinNames(keys, 6) + "). Put a manifest " + path.stem().string() +
+                                    joined(keys, 6) + "). Put a manifest " + path.stem().string() +
                                     ".json beside it with \"architecture\" (\"vgg16\" or \"vgg19\") or a "
                                     "\"topology\" listing its layers");
 }
@@ -314,7 +291,7 @@ void reconcile(ModelManifest& m, const std::vector<LayerSpec>& layers, const std
   auto complain = [&](const std::string& what, const std::string& n) {
     throw Error(ErrorKind::Model,
                 manifestOrigin + " names " + what + " \"" + n +
-                    "\", which the model does not have (its layers: " + joinNames(names, 40) + ")");
+                    "\", which the model does not have (its layers: " + joined(names, 40) + ")");
   };
   for (const auto& n : m.layers)
     if (!known(n)) complain("layer", n);
@@ -330,7 +307,7 @@ void reconcile(ModelManifest& m, const std::vector<LayerSpec>& layers, const std
 }  // namespace
 
 ModelPtr loadModelFile(const fs::path& requested, Pooling pooling) {
-  if (!isFile(requested))
+  if (!isRegularFile(requested))
     throw Error(ErrorKind::Model, "No such model file: " + requested.string() +
                                       " (use `impasto-cli models list` to see installed models)");
   return wrapErrors(ErrorKind::Model, "Cannot load the model " + requested.string(), [&] {
@@ -338,7 +315,7 @@ ModelPtr loadModelFile(const fs::path& requested, Pooling pooling) {
     std::optional<ModelManifest> manifest;
     std::string manifestOrigin;
     auto format = formatOf(weights);
-    if (!format && lower(weights.extension().string()) == ".json") {
+    if (!format && lowerCase(weights.extension().string()) == ".json") {
       // The user passed the manifest itself.
       manifest = readManifest(weights);
       manifestOrigin = weights.string();
@@ -352,7 +329,7 @@ ModelPtr loadModelFile(const fs::path& requested, Pooling pooling) {
                       "state_dict), .caffemodel (with its .prototxt) and TensorFlow.js model.json files");
     if (!manifest) {
       const fs::path beside = manifestBeside(weights, *format);
-      if (isFile(beside)) {
+      if (isRegularFile(beside)) {
         manifest = readManifest(beside);
         manifestOrigin = beside.string();
       }

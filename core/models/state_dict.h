@@ -1,7 +1,5 @@
 #pragma once
 
-#include <torch/torch.h>
-
 #include <filesystem>
 #include <map>
 #include <string>
@@ -9,14 +7,15 @@
 
 #include "core/models/layers.h"
 #include "core/models/manifest.h"
+#include "core/models/weights.h"
 
 namespace impasto {
 
-using StateDict = std::map<std::string, torch::Tensor>;
+using StateDict = std::map<std::string, WeightArray>;  // float32, whatever the file stored
 
 // Reads a PyTorch state_dict (torch.save of a dict of tensors): the zip
 // format of PyTorch >= 1.6 here, the legacy pre-zip format through
-// readLegacyTorchFile. Tensors are CPU; a common "module." prefix (from
+// readLegacyTorchFile. A common "module." prefix (from
 // DataParallel) is dropped. Throws Error(Model) naming the file.
 StateDict loadStateDict(const std::filesystem::path& path);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "core/util/error.h"
 
@@ -91,16 +92,15 @@ class WeightStore {
     return true;
   }
 
-  torch::Tensor get(const std::string& name) {
+  WeightArray get(const std::string& name) {
     const WeightEntry& w = weights_.at(name);
     const std::string& data = groupData(w.group);
     std::int64_t count = 1;
     for (std::int64_t d : w.shape) count *= d;
-    torch::Tensor t = torch::empty({count}, torch::kFloat);
-    std::memcpy(t.data_ptr<float>(), data.data() + w.byteOffset,
-                static_cast<std::size_t>(count) * sizeof(float));
+    std::vector<float> values(static_cast<std::size_t>(count));
+    std::memcpy(values.data(), data.data() + w.byteOffset, values.size() * sizeof(float));
     if (fetched_.insert(name).second && --groups_[w.group].unread == 0) data_.erase(w.group);
-    return t.view(w.shape);
+    return WeightArray(w.shape, std::move(values));
   }
 
  private:
@@ -283,7 +283,7 @@ class ChainReader {
       }
     }
 
-    torch::Tensor hwio = weights_.get(kernelName);
+    const WeightArray hwio = weights_.get(kernelName);
     if (hwio.dim() != 4 || hwio.size(0) != kernel[0] || hwio.size(1) != kernel[1])
       fail(modelJson_, "the kernel of '" + name + "' has the wrong shape");
     const std::int64_t outChannels = hwio.size(3);
@@ -291,30 +291,30 @@ class ChainReader {
     if (hwio.size(2) != *channels_)
       fail(modelJson_, "'" + name + "' expects " + std::to_string(hwio.size(2)) + " input channels, not " +
                            std::to_string(*channels_));
-    // Keras kernels are [kh, kw, in, out]; torch wants [out, in, kh, kw].
-    torch::Tensor weight = hwio.permute({3, 2, 0, 1}).to(torch::kDouble);
-    torch::Tensor bias =
-        useBias ? checkLength(weights_.get(needed[1]), outChannels, name + " bias").to(torch::kDouble)
-                : torch::Tensor();
+    std::vector<float> weight = kerasToTorchKernel(hwio);
+    std::vector<float> bias;
+    if (useBias) bias = checkLength(weights_.get(needed[1]), outChannels, name + " bias");
     if (bn != nullptr) {
       const double eps = bnConfig.value("epsilon", 1e-3);
-      auto param = [&](const char* key, bool present, double fallback) {
-        if (!present) return torch::full({outChannels}, fallback, torch::kDouble);
-        return checkLength(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key)
-            .to(torch::kDouble);
+      auto param = [&](const char* key, bool present, float fallback) {
+        if (!present) return std::vector<float>(static_cast<std::size_t>(outChannels), fallback);
+        return checkLength(weights_.get(weightName(bnName, key)), outChannels, bnName + " " + key);
       };
-      const torch::Tensor gamma = param("gamma", bnConfig.value("scale", true), 1.0);
-      const torch::Tensor beta = param("beta", bnConfig.value("center", true), 0.0);
-      const torch::Tensor mean = param("moving_mean", true, 0.0);
-      const torch::Tensor var = param("moving_variance", true, 1.0);
+      const std::vector<float> gamma = param("gamma", bnConfig.value("scale", true), 1.0f);
+      const std::vector<float> beta = param("beta", bnConfig.value("center", true), 0.0f);
+      const std::vector<float> mean = param("moving_mean", true, 0.0f);
+      const std::vector<float> var = param("moving_variance", true, 1.0f);
+      if (bias.empty()) bias.assign(static_cast<std::size_t>(outChannels), 0.0f);
       // BN(conv(x)) = gamma (w*x + b - mean) / sqrt(var + eps) + beta, itself a conv.
       // Folded in float32 in the usual order (scale, then w·scale and
       // beta + (b − mean)·scale), which reproduces the published ONNX and .pth
       // forms bit for bit, so all three forms render the same image.
-      const torch::Tensor scale = (gamma.to(torch::kFloat) / torch::sqrt(var.to(torch::kFloat) + float(eps)));
-      weight = weight.to(torch::kFloat) * scale.view({-1, 1, 1, 1});
-      bias = beta.to(torch::kFloat) +
-             ((bias.defined() ? bias.to(torch::kFloat) : torch::zeros_like(scale)) - mean.to(torch::kFloat)) * scale;
+      const std::size_t perOutput = weight.size() / static_cast<std::size_t>(outChannels);
+      for (std::size_t o = 0; o < static_cast<std::size_t>(outChannels); ++o) {
+        const float scale = gamma[o] / std::sqrt(var[o] + float(eps));
+        for (std::size_t i = 0; i < perOutput; ++i) weight[o * perOutput + i] *= scale;
+        bias[o] = beta[o] + (bias[o] - mean[o]) * scale;
+      }
     }
     channels_ = outChannels;
 
@@ -322,8 +322,8 @@ class ChainReader {
     LayerSpec spec;
     spec.kind = LayerKind::Conv;
     spec.name = unique("conv" + std::to_string(convs_));
-    spec.weight = weight.to(torch::kFloat).contiguous();
-    if (bias.defined()) spec.bias = bias.to(torch::kFloat).contiguous();
+    spec.weight = WeightArray({outChannels, hwio.size(2), hwio.size(0), hwio.size(1)}, std::move(weight));
+    if (!bias.empty()) spec.bias = WeightArray({outChannels}, std::move(bias));
     spec.stride = strides[0];
     spec.padding = pad;
     specs_.push_back(std::move(spec));
@@ -388,10 +388,23 @@ class ChainReader {
     specs_.push_back(std::move(spec));
   }
 
-  torch::Tensor checkLength(const torch::Tensor& t, std::int64_t length, const std::string& what) const {
-    if (t.dim() != 1 || t.size(0) != length)
-      fail(modelJson_, what + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(length));
-    return t;
+  std::vector<float> checkLength(const WeightArray& w, std::int64_t length, const std::string& what) const {
+    if (w.dim() != 1 || w.size(0) != length)
+      fail(modelJson_, what + " has " + std::to_string(w.numel()) + " values, not " + std::to_string(length));
+    return w.values();
+  }
+
+  // Keras kernels are [kh, kw, in, out]; torch's are [out, in, kh, kw].
+  static std::vector<float> kerasToTorchKernel(const WeightArray& hwio) {
+    const std::int64_t kh = hwio.size(0), kw = hwio.size(1), in = hwio.size(2), out = hwio.size(3);
+    std::vector<float> oihw(hwio.values().size());
+    const float* src = hwio.data();
+    for (std::int64_t y = 0; y < kh; ++y)
+      for (std::int64_t x = 0; x < kw; ++x)
+        for (std::int64_t i = 0; i < in; ++i)
+          for (std::int64_t o = 0; o < out; ++o)
+            oihw[static_cast<std::size_t>(((o * in + i) * kh + y) * kw + x)] = *src++;
+    return oihw;
   }
 
   // Manifest names are "<layer>/<weight>", sometimes under a scope prefix.
@@ -440,8 +453,8 @@ std::vector<LayerSpec> readTfjsLayers(const std::filesystem::path& modelJson) {
     return ChainReader(findLayers(root, modelJson), weights, modelJson).read();
   } catch (const json::exception& e) {
     fail(modelJson, std::string("it is malformed (") + e.what() + ")");
-  } catch (const c10::Error& e) {
-    fail(modelJson, std::string("its weights are inconsistent (") + e.what_without_backtrace() + ")");
+  } catch (const std::logic_error& e) {  // a WeightArray whose shape and values disagree
+    fail(modelJson, std::string("its weights are inconsistent (") + e.what() + ")");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "core/models/torch_pickle.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -108,15 +109,15 @@ struct Obj {
 
 struct StorageType {
   const char* name;
-  c10::ScalarType dtype;
+  ElementType dtype;
 };
 
 constexpr StorageType kStorageTypes[] = {
-    {"FloatStorage", c10::ScalarType::Float}, {"DoubleStorage", c10::ScalarType::Double},
-    {"HalfStorage", c10::ScalarType::Half},   {"BFloat16Storage", c10::ScalarType::BFloat16},
-    {"LongStorage", c10::ScalarType::Long},   {"IntStorage", c10::ScalarType::Int},
-    {"ShortStorage", c10::ScalarType::Short}, {"CharStorage", c10::ScalarType::Char},
-    {"ByteStorage", c10::ScalarType::Byte},   {"BoolStorage", c10::ScalarType::Bool},
+    {"FloatStorage", ElementType::Float32}, {"DoubleStorage", ElementType::Float64},
+    {"HalfStorage", ElementType::Float16},  {"BFloat16Storage", ElementType::BFloat16},
+    {"LongStorage", ElementType::Int64},    {"IntStorage", ElementType::Int32},
+    {"ShortStorage", ElementType::Int16},   {"CharStorage", ElementType::Int8},
+    {"ByteStorage", ElementType::UInt8},    {"BoolStorage", ElementType::Bool},
 };
 
 // "torch.FloatStorage" -> "Float"; GPU-saved files name torch.cuda.*, same bytes.
@@ -793,47 +794,163 @@ std::vector<std::string> TorchUnpickler::loadStorageKeys() {
   return result;
 }
 
-void TorchUnpickler::provideStorage(const std::string& key, torch::Tensor data) {
-  auto ref = storages_.find(key);
-  if (ref == storages_.end()) fail_.corrupt("it holds data for storage '" + key + "', which no tensor uses");
-  if (!data.defined() || data.dim() != 1 || data.numel() != ref->second.numel ||
-      data.scalar_type() != ref->second.dtype)
-    fail_.corrupt("storage '" + key + "' does not hold the " + std::to_string(ref->second.numel) +
-                  " elements its tensors expect");
-  data_[key] = std::move(data);
+namespace {
+
+float halfToFloat(std::uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f;
+  const int mantissa = h & 0x3ff;
+  float v = 0.0f;
+  if (exponent == 0)
+    v = std::ldexp(float(mantissa), -24);  // subnormal
+  else if (exponent == 31)
+    v = mantissa ? NAN : INFINITY;
+  else
+    v = std::ldexp(float(mantissa + 1024), exponent - 25);
+  return (h & 0x8000) ? -v : v;
 }
 
-std::map<std::string, torch::Tensor> TorchUnpickler::tensors(Dtype dtype) const {
+template <typename T>
+float load(const std::uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return static_cast<float>(v);
+}
+
+// Element `index` of a storage of `type`, as float.
+float elementAsFloat(const std::uint8_t* base, ElementType type, std::int64_t index) {
+  const std::uint8_t* p = base + static_cast<std::size_t>(index) * elementSize(type);
+  switch (type) {
+    case ElementType::Float32: return load<float>(p);
+    case ElementType::Float64: return load<double>(p);
+    case ElementType::Float16: {
+      std::uint16_t h;
+      std::memcpy(&h, p, 2);
+      return halfToFloat(h);
+    }
+    case ElementType::BFloat16: {
+      std::uint16_t b;
+      std::memcpy(&b, p, 2);
+      const std::uint32_t bits = std::uint32_t(b) << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    }
+    case ElementType::Int64: return load<std::int64_t>(p);
+    case ElementType::Int32: return load<std::int32_t>(p);
+    case ElementType::Int16: return load<std::int16_t>(p);
+    case ElementType::Int8: return load<std::int8_t>(p);
+    case ElementType::UInt8:
+    case ElementType::Bool: return load<std::uint8_t>(p);
+  }
+  return 0.0f;
+}
+
+bool isContiguous(const std::vector<std::int64_t>& sizes, const std::vector<std::int64_t>& strides) {
+  std::int64_t expected = 1;
+  for (std::size_t d = sizes.size(); d-- > 0;) {
+    if (sizes[d] != 1 && strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
+}  // namespace
+
+std::size_t elementSize(ElementType type) {
+  switch (type) {
+    case ElementType::Float64:
+    case ElementType::Int64: return 8;
+    case ElementType::Float32:
+    case ElementType::Int32: return 4;
+    case ElementType::Float16:
+    case ElementType::BFloat16:
+    case ElementType::Int16: return 2;
+    case ElementType::Int8:
+    case ElementType::UInt8:
+    case ElementType::Bool: return 1;
+  }
+  return 1;
+}
+
+// Float storages are read straight into the float array tensors may share.
+struct TorchUnpickler::StorageBytes {
+  std::shared_ptr<std::vector<float>> floats;
+  std::vector<std::uint8_t> raw;
+  const std::uint8_t* bytes() const {
+    return floats ? reinterpret_cast<const std::uint8_t*>(floats->data()) : raw.data();
+  }
+};
+
+void* TorchUnpickler::storageBuffer(const std::string& key) {
+  auto ref = storages_.find(key);
+  if (ref == storages_.end()) fail_.corrupt("it holds data for storage '" + key + "', which no tensor uses");
+  if (data_.count(key)) fail_.corrupt("it holds the data of storage '" + key + "' twice");
+  auto bytes = std::make_shared<StorageBytes>();
+  const auto numel = static_cast<std::size_t>(ref->second.numel);
+  if (ref->second.dtype == ElementType::Float32)
+    bytes->floats = std::make_shared<std::vector<float>>(numel);
+  else
+    bytes->raw.resize(static_cast<std::size_t>(ref->second.byteSize()));
+  void* destination = bytes->floats ? static_cast<void*>(bytes->floats->data()) : bytes->raw.data();
+  data_[key] = std::move(bytes);
+  return destination;
+}
+
+std::map<std::string, WeightArray> TorchUnpickler::tensors() const {
   if (machine_->stateDict == nullptr) fail_.corrupt("it holds no state_dict");
-  std::map<std::string, torch::Tensor> result;
+  std::map<std::string, WeightArray> result;
+  std::map<const TensorLayout*, WeightArray> built;  // one array per pickled tensor, however many keys name it
   for (const auto& [key, value] : machine_->stateDict->dict->entries) {
     if (value->type != Type::Tensor) continue;
     if (key->type != Type::Str) fail_.corrupt("a state_dict key is not a string");
     const TensorLayout& layout = *value->tensor;
     if (layout.awaitingState) fail_.corrupt("tensor '" + key->s + "' has no contents");
+    if (auto done = built.find(&layout); done != built.end()) {
+      result[key->s] = done->second;
+      continue;
+    }
     auto data = data_.find(layout.storage.key);
     if (data == data_.end()) fail_.corrupt("the data of storage '" + layout.storage.key + "' is missing");
-    const torch::Tensor& root = data->second;
+    const StorageBytes& storage = *data->second;
+    const StorageRef& ref = storages_.at(layout.storage.key);
     const std::int64_t offset = layout.storage.viewOffset + layout.offset;
-    torch::Tensor t = root.as_strided(layout.sizes, layout.strides, offset);
-    const auto type = dtype == Dtype::Float ? torch::kFloat : root.scalar_type();
-    // A tensor that is its whole storage needs no copy (VGG's 548 MB stay 548 MB).
-    if (root.scalar_type() == type && offset == 0 && t.numel() == root.numel() && t.is_contiguous())
-      result[key->s] = t;
-    else
-      result[key->s] = t.to(type).clone(at::MemoryFormat::Contiguous);
+    std::int64_t numel = 1;
+    for (std::int64_t size : layout.sizes) numel *= size;
+    WeightArray array;
+    if (storage.floats && offset == 0 && numel == ref.numel && isContiguous(layout.sizes, layout.strides)) {
+      array = WeightArray(layout.sizes, std::shared_ptr<const std::vector<float>>(storage.floats));
+    } else {
+      // Gathered element by element in C order; validate() bounded every index.
+      std::vector<float> values(static_cast<std::size_t>(numel));
+      std::vector<std::int64_t> index(layout.sizes.size(), 0);
+      std::int64_t position = offset;
+      for (std::int64_t n = 0; n < numel; ++n) {
+        values[static_cast<std::size_t>(n)] = elementAsFloat(storage.bytes(), ref.dtype, position);
+        for (std::size_t d = index.size(); d-- > 0;) {
+          if (++index[d] < layout.sizes[d]) {
+            position += layout.strides[d];
+            break;
+          }
+          position -= layout.strides[d] * (layout.sizes[d] - 1);
+          index[d] = 0;
+        }
+      }
+      array = WeightArray(layout.sizes, std::move(values));
+    }
+    built[&layout] = array;
+    result[key->s] = std::move(array);
   }
   return result;
 }
 
-std::map<std::string, torch::Tensor> unpickleTensors(const char* data, std::size_t size,
-                                                     const StorageLoader& loader, const std::string& origin) {
+std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
+                                                   const std::string& origin) {
   const PickleFailure fail(origin);
   MemoryPickleInput in(data, size, fail);
   TorchUnpickler unpickler(in, fail);
   unpickler.loadStateDict();
-  for (const auto& [key, ref] : unpickler.storages()) unpickler.provideStorage(key, loader(ref));
-  return unpickler.tensors(TorchUnpickler::Dtype::AsStored);
+  for (const auto& [key, ref] : unpickler.storages()) loader(ref, unpickler.storageBuffer(key));
+  return unpickler.tensors();
 }
 
 }  // namespace impasto

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <torch/types.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -9,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/models/weights.h"
 
 namespace impasto {
 
@@ -66,13 +66,18 @@ class MemoryPickleInput : public PickleInput {
   const PickleFailure& fail_;
 };
 
+// The element types of torch storages (torch.FloatStorage, ...).
+enum class ElementType { Float32, Float64, Float16, BFloat16, Int64, Int32, Int16, Int8, UInt8, Bool };
+std::size_t elementSize(ElementType type);
+
 // A storage a pickle refers to by persistent id:
 // ('storage', torch.<Type>Storage, key, location, numel[, view]).
 struct StorageRef {
   std::string key;
-  torch::ScalarType dtype = torch::kFloat;
+  ElementType dtype = ElementType::Float32;
   std::int64_t numel = 0;
   std::string location;
+  std::uint64_t byteSize() const { return static_cast<std::uint64_t>(numel) * elementSize(dtype); }
 };
 
 // Reads the pickles of one file, in the order the file holds them, then
@@ -94,28 +99,31 @@ class TorchUnpickler {
 
   // Every storage the pickles referred to, by key.
   const std::map<std::string, StorageRef>& storages() const { return storages_; }
-  // data: 1-D, ref.numel elements of ref.dtype.
-  void provideStorage(const std::string& key, torch::Tensor data);
+  // Where the caller writes storage `key`'s ref.byteSize() bytes (little-endian,
+  // as torch.save writes them); allocated here, once per storage, so the
+  // data lands where it stays.
+  void* storageBuffer(const std::string& key);
 
-  enum class Dtype { AsStored, Float };
-  // The state_dict's tensors, each owning contiguous memory (a tensor that is
-  // its whole storage keeps it without a copy).
-  std::map<std::string, torch::Tensor> tensors(Dtype dtype) const;
+  // The state_dict's tensors as float32 arrays in C order. A float tensor
+  // that is its whole storage shares it without a copy (VGG's 548 MB stay
+  // 548 MB), and keys naming one tensor share one array.
+  std::map<std::string, WeightArray> tensors() const;
 
  private:
+  struct StorageBytes;
   class Machine;
   std::unique_ptr<Machine> machine_;
   const PickleFailure& fail_;
   std::map<std::string, StorageRef> storages_;
-  std::map<std::string, torch::Tensor> data_;
+  std::map<std::string, std::shared_ptr<StorageBytes>> data_;
 };
 
-// Returns the storage's elements as a 1-D tensor of ref.dtype and ref.numel.
-using StorageLoader = std::function<torch::Tensor(const StorageRef& ref)>;
+// Writes the storage's ref.byteSize() bytes to destination.
+using StorageLoader = std::function<void(const StorageRef& ref, void* destination)>;
 
 // The zip format's data.pkl: unpickles it and asks loader for each storage.
-// Tensors keep their dtype. Throws Error(Model) naming origin.
-std::map<std::string, torch::Tensor> unpickleTensors(const char* data, std::size_t size,
-                                                     const StorageLoader& loader, const std::string& origin);
+// Throws Error(Model) naming origin.
+std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
+                                                   const std::string& origin);
 
 }  // namespace impasto

@@ -11,12 +11,6 @@ std::vector<int> convsPerBlock(VggDepth depth) {
   return depth == VggDepth::Vgg16 ? std::vector<int>{2, 2, 3, 3, 3} : std::vector<int>{2, 2, 4, 4, 4};
 }
 
-std::string shapeString(at::IntArrayRef sizes) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
-  return s + "]";
-}
-
 std::string depthName(VggDepth depth) { return depth == VggDepth::Vgg16 ? "VGG-16" : "VGG-19"; }
 
 }  // namespace
@@ -72,18 +66,18 @@ std::vector<LayerSpec> vggLayers(VggDepth depth, const StateDict& dict, const st
         throw Error(ErrorKind::Model, origin + " has no " + key +
                                           (weight == dict.end() ? ".weight" : ".bias") + " (layer " +
                                           layer.name + "): is this a " + depthName(depth) + " file?");
-      if (weight->second.sizes() != at::IntArrayRef(weightShape))
+      if (weight->second.shape() != weightShape)
         throw Error(ErrorKind::Model, origin + ": " + key + ".weight has shape " +
-                                          shapeString(weight->second.sizes()) + ", expected " +
+                                          shapeString(weight->second.shape()) + ", expected " +
                                           shapeString(weightShape) + ": is this a " + depthName(depth) +
                                           " file?");
-      if (bias->second.sizes() != at::IntArrayRef({layer.outChannels}))
+      if (bias->second.shape() != std::vector<std::int64_t>{layer.outChannels})
         throw Error(ErrorKind::Model, origin + ": " + key + ".bias has shape " +
-                                          shapeString(bias->second.sizes()) + ", expected [" +
+                                          shapeString(bias->second.shape()) + ", expected [" +
                                           std::to_string(layer.outChannels) + "]: is this a " +
                                           depthName(depth) + " file?");
-      spec.weight = weight->second.to(torch::kFloat).contiguous();
-      spec.bias = bias->second.to(torch::kFloat).contiguous();
+      spec.weight = weight->second;
+      spec.bias = bias->second;
       spec.padding = 1;
     } else if (layer.kind == LayerKind::MaxPool) {
       spec.kernel = 2;

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <torch/torch.h>
+#include "tests/support/aten_ops.h"
 
 #include "core/io/image_io.h"
 #include "tests/support/onnx_writer.h"
@@ -47,12 +47,12 @@ class CliTest : public ::testing::Test {
   }
 
   static void writeTinyOnnx(const fs::path& path) {
-    torch::manual_seed(7);
+    at::manual_seed(7);
     test::OnnxWriter onnx;
-    onnx.conv("conv1", "image", "c1", torch::randn({8, 3, 3, 3}) * 0.3, torch::zeros({8}), 1, 1)
+    onnx.conv("conv1", "image", "c1", at::randn({8, 3, 3, 3}) * 0.3, at::zeros({8}), 1, 1)
         .relu("relu1", "c1", "r1")
         .maxPool("pool1", "r1", "p1", 2, 2)
-        .conv("conv2", "p1", "c2", torch::randn({8, 8, 3, 3}) * 0.2, torch::zeros({8}), 1, 1)
+        .conv("conv2", "p1", "c2", at::randn({8, 8, 3, 3}) * 0.2, at::zeros({8}), 1, 1)
         .relu("relu2", "c2", "r2")
         .output("r2");
     onnx.save(path);
@@ -177,10 +177,10 @@ TEST_F(CliTest, HugePngRefusedFromItsHeader) {
 }
 
 TEST_F(CliTest, NonSequentialOnnxRefused) {
-  torch::manual_seed(3);
+  at::manual_seed(3);
   test::OnnxWriter onnx;
-  onnx.conv("conv1", "image", "a", torch::randn({4, 3, 3, 3}), torch::zeros({4}), 1, 1)
-      .conv("conv2", "image", "b", torch::randn({4, 3, 3, 3}), torch::zeros({4}), 1, 1)
+  onnx.conv("conv1", "image", "a", at::randn({4, 3, 3, 3}), at::zeros({4}), 1, 1)
+      .conv("conv2", "image", "b", at::randn({4, 3, 3, 3}), at::zeros({4}), 1, 1)
       .node("Add", "join", {"a", "b"}, {"sum"})
       .output("sum");
   onnx.save(dir_ / "branchy.onnx");

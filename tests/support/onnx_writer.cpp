@@ -133,8 +133,8 @@ ProtoWriter& OnnxWriter::addNode(const std::string& op, const std::string& name,
   return nodes_.back();
 }
 
-void OnnxWriter::initializer(const std::string& name, const torch::Tensor& values) {
-  const torch::Tensor t = values.to(torch::kFloat).contiguous();
+void OnnxWriter::initializer(const std::string& name, const at::Tensor& values) {
+  const at::Tensor t = values.to(at::kFloat).contiguous();
   ProtoWriter p;
   for (auto d : t.sizes()) p.varint(tensor::kDims, static_cast<std::uint64_t>(d));
   p.varint(tensor::kDataType, tensor::kFloat).bytes(tensor::kName, name);
@@ -143,7 +143,7 @@ void OnnxWriter::initializer(const std::string& name, const torch::Tensor& value
 }
 
 OnnxWriter& OnnxWriter::conv(const std::string& name, const std::string& input, const std::string& output,
-                             const torch::Tensor& weight, const torch::Tensor& bias, int stride, int pad) {
+                             const at::Tensor& weight, const at::Tensor& bias, int stride, int pad) {
   std::vector<std::string> inputs{input, name + ".weight"};
   initializer(name + ".weight", weight);
   if (bias.defined()) {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <torch/types.h>
+#include "tests/support/aten_ops.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -35,7 +35,7 @@ class OnnxWriter {
 
   // Conv with kernel from weight [out, in, kh, kw]; bias may be undefined.
   OnnxWriter& conv(const std::string& name, const std::string& input, const std::string& output,
-                   const torch::Tensor& weight, const torch::Tensor& bias, int stride = 1, int pad = 0);
+                   const at::Tensor& weight, const at::Tensor& bias, int stride = 1, int pad = 0);
   OnnxWriter& relu(const std::string& name, const std::string& input, const std::string& output);
   OnnxWriter& leakyRelu(const std::string& name, const std::string& input, const std::string& output,
                         float alpha);
@@ -55,7 +55,7 @@ class OnnxWriter {
  private:
   ProtoWriter& addNode(const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
                        const std::vector<std::string>& outputs);
-  void initializer(const std::string& name, const torch::Tensor& values);
+  void initializer(const std::string& name, const at::Tensor& values);
 
   ProtoWriter graph_;
   std::vector<ProtoWriter> nodes_;

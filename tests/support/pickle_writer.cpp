@@ -11,19 +11,19 @@ void appendLE(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-std::string typePrefix(torch::ScalarType dtype) {
+std::string typePrefix(at::ScalarType dtype) {
   switch (dtype) {
-    case torch::kFloat:
+    case at::kFloat:
       return "Float";
-    case torch::kDouble:
+    case at::kDouble:
       return "Double";
-    case torch::kHalf:
+    case at::kHalf:
       return "Half";
-    case torch::kLong:
+    case at::kLong:
       return "Long";
-    case torch::kInt:
+    case at::kInt:
       return "Int";
-    case torch::kByte:
+    case at::kByte:
       return "Byte";
     default:
       throw std::invalid_argument("pickle_writer: unsupported storage dtype");
@@ -304,7 +304,7 @@ std::string legacyStorageSection(const std::vector<LegacyStorage>& storages) {
   keys.appends().stop();
   std::string out = keys.bytes();
   for (const auto& s : storages) {
-    const torch::Tensor data = s.data.contiguous();
+    const at::Tensor data = s.data.contiguous();
     appendLE(out, static_cast<std::uint64_t>(declaredNumel(s)), 8);
     out.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
   }
@@ -316,11 +316,11 @@ std::string legacyFile(const std::vector<LegacyStorage>& storages, const std::ve
   return legacyHeader() + legacyStateDictPickle(storages, tensors, style) + legacyStorageSection(storages);
 }
 
-std::string legacyFile(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, LegacyStyle style) {
+std::string legacyFile(const std::vector<std::pair<std::string, at::Tensor>>& tensors, LegacyStyle style) {
   std::vector<LegacyStorage> storages;
   std::vector<LegacyTensor> views;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    const torch::Tensor t = tensors[i].second.contiguous();
+    const at::Tensor t = tensors[i].second.contiguous();
     // torch keys storages by their address; any distinct strings do.
     const std::string key = std::to_string(94000000000000ull + i * 4096);
     storages.push_back({key, t.reshape({-1})});

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <torch/types.h>
+#include "tests/support/aten_ops.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -50,7 +50,7 @@ class PickleWriter {
 // One storage of a legacy file: its key and its elements (1-D, any dtype).
 struct LegacyStorage {
   std::string key;
-  torch::Tensor data;
+  at::Tensor data;
   std::int64_t declaredNumel = -1;  // >= 0: claim this many elements instead (forged files)
 };
 
@@ -86,7 +86,7 @@ std::string legacyFile(const std::vector<LegacyStorage>& storages, const std::ve
 
 // A legacy file where every tensor has its own contiguous float storage, as
 // torch.save(model.state_dict()) writes.
-std::string legacyFile(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+std::string legacyFile(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        LegacyStyle style = LegacyStyle::Python3);
 
 void writeBytes(const std::filesystem::path& path, const std::string& bytes);

@@ -1,15 +1,16 @@
 #include "tests/support/test_models.h"
 
-#include <torch/torch.h>
+#include "tests/support/aten_ops.h"
 
 #include <cmath>
 
+#include "core/engine/tensor_convert.h"
 #include "core/models/layers.h"
 
 namespace impasto::test {
 
 ModelPtr makeTinyModel(std::uint64_t seed, int width) {
-  torch::manual_seed(seed);
+  at::manual_seed(seed);
   std::vector<LayerSpec> layers;
   int channels = 3;
   for (int block = 1; block <= 3; ++block) {
@@ -17,8 +18,8 @@ ModelPtr makeTinyModel(std::uint64_t seed, int width) {
     LayerSpec conv;
     conv.kind = LayerKind::Conv;
     conv.name = "conv" + std::to_string(block);
-    conv.weight = torch::randn({out, channels, 3, 3}) * std::sqrt(2.0 / (9.0 * channels));
-    conv.bias = torch::randn({out}) * 0.01;
+    conv.weight = weightArray(at::randn({out, channels, 3, 3}) * std::sqrt(2.0 / (9.0 * channels)));
+    conv.bias = weightArray(at::randn({out}) * 0.01);
     conv.padding = 1;
     layers.push_back(conv);
     LayerSpec relu;
@@ -44,6 +45,12 @@ ModelPtr makeTinyModel(std::uint64_t seed, int width) {
   manifest.defaultAlpha = 1.0;
   manifest.defaultBeta = 1000.0;
   return std::make_shared<const Model>(manifest, std::move(layers));
+}
+
+std::map<std::string, at::Tensor> toTensors(const std::map<std::string, WeightArray>& arrays) {
+  std::map<std::string, at::Tensor> tensors;
+  for (const auto& [name, array] : arrays) tensors[name] = weightTensor(array);
+  return tensors;
 }
 
 }  // namespace impasto::test

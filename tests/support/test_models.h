@@ -13,4 +13,5 @@ namespace impasto::test {
 // recommends alpha 1, beta 1000, as a real model's may.
 ModelPtr makeTinyModel(std::uint64_t seed = 1, int width = 8);
 
+
 }  // namespace impasto::test

@@ -1,5 +1,5 @@
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include "tests/support/aten_ops.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -86,22 +86,22 @@ TEST(CpuAllocator, FreesBlocksItDidNotAllocate) {
 }
 
 TEST(CpuAllocator, InstalledTensorsComputeAsBefore) {
-  torch::manual_seed(9);
-  torch::Tensor input = torch::rand({1, 3, 256, 256});
-  torch::Tensor weight = torch::randn({16, 3, 3, 3});
+  at::manual_seed(9);
+  at::Tensor input = at::rand({1, 3, 256, 256});
+  at::Tensor weight = at::randn({16, 3, 3, 3});
   auto gradient = [&] {
-    torch::Tensor x = input.clone().set_requires_grad(true);
-    torch::conv2d(x, weight, {}, 1, 1).relu().pow(2).sum().backward();
+    at::Tensor x = input.clone().set_requires_grad(true);
+    at::conv2d(x, weight, {}, 1, 1).relu().pow(2).sum().backward();
     return x.grad().clone();
   };
-  torch::Tensor expected = gradient();
+  at::Tensor expected = gradient();
   installReusingCpuAllocator();
   const std::size_t reused = cpuAllocatorStats().reused;
-  torch::Tensor first = gradient();
-  torch::Tensor second = gradient();
+  at::Tensor first = gradient();
+  at::Tensor second = gradient();
   EXPECT_GT(cpuAllocatorStats().reused, reused);  // the second pass ran in the first's memory
-  EXPECT_TRUE(torch::equal(first, expected));
-  EXPECT_TRUE(torch::equal(second, expected));
+  EXPECT_TRUE(at::equal(first, expected));
+  EXPECT_TRUE(at::equal(second, expected));
 }
 
 TEST(CpuAllocator, ThreadsShareTheCacheSafely) {

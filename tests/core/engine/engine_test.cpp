@@ -3,13 +3,13 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
-#include <torch/torch.h>
+#include "tests/support/aten_ops.h"
 
 #include "core/engine/cost_function.h"
 #include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
 #include "core/engine/render.h"
-#include "core/engine/tensor_image.h"
+#include "core/engine/tensor_convert.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -60,13 +60,14 @@ struct Recorder : RenderObserver {
 TEST(FeatureExtractor, TruncatesAfterDeepestRequestedLayer) {
   auto model = test::makeTinyModel();
   FeatureExtractor extractor(*model, std::vector<std::string>{"relu1", "conv2"});
-  EXPECT_EQ(extractor->layerNames(), (std::vector<std::string>{"conv1", "relu1", "pool1", "conv2"}));
-  auto out = extractor->forward(torch::rand({1, 3, 16, 16}));
+  EXPECT_EQ(extractor.layerNames(), (std::vector<std::string>{"conv1", "relu1", "pool1", "conv2"}));
+  auto out = extractor.forward(at::rand({1, 3, 16, 16}));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out.at("relu1").sizes(), (std::vector<int64_t>{1, 8, 16, 16}));
   EXPECT_EQ(out.at("conv2").sizes(), (std::vector<int64_t>{1, 16, 8, 8}));
-  for (const auto& p : extractor->parameters()) EXPECT_FALSE(p.requires_grad());
-  EXPECT_FALSE(extractor->is_training());
+  // The weights are constants: only an input that asks for grad gets one.
+  EXPECT_FALSE(out.at("conv2").requires_grad());
+  EXPECT_TRUE(extractor.forward(at::rand({1, 3, 16, 16}).requires_grad_(true)).at("conv2").requires_grad());
 }
 
 TEST(FeatureExtractor, UnknownLayerNamesTheValidOnes) {
@@ -88,36 +89,36 @@ TEST(FeatureExtractor, AppliesPreprocessing) {
   manifest.input.mean = {100.f, 110.f, 120.f};
   Model model(manifest, test::makeTinyModel()->layers());
   FeatureExtractor extractor(model, std::vector<std::string>{"conv1"});
-  torch::Tensor rgb = torch::rand({1, 3, 4, 4});
-  torch::Tensor x = extractor->preprocess(rgb);
+  at::Tensor rgb = at::rand({1, 3, 4, 4});
+  at::Tensor x = extractor.preprocess(rgb);
   // Channel 0 of the input is blue (BGR), scaled to 0-255, minus its mean.
-  EXPECT_TRUE(torch::allclose(x[0][0], rgb[0][2] * 255 - 100, 1e-4, 1e-3));
-  EXPECT_TRUE(torch::allclose(x[0][2], rgb[0][0] * 255 - 120, 1e-4, 1e-3));
+  EXPECT_TRUE(at::allclose(x[0][0], rgb[0][2] * 255 - 100, 1e-4, 1e-3));
+  EXPECT_TRUE(at::allclose(x[0][2], rgb[0][0] * 255 - 120, 1e-4, 1e-3));
 }
 
 TEST(CostFunction, GradientMatchesFiniteDifferences) {
-  torch::manual_seed(5);
+  at::manual_seed(5);
   auto model = test::makeTinyModel(2, 4);
-  torch::Tensor content = torch::rand({1, 3, 12, 12}, torch::kFloat64);
-  torch::Tensor style = torch::rand({1, 3, 12, 12}, torch::kFloat64);
+  at::Tensor content = at::rand({1, 3, 12, 12}, at::kDouble);
+  at::Tensor style = at::rand({1, 3, 12, 12}, at::kDouble);
   LossWeights weights;
   weights.alpha = 2.0;
   weights.beta = 50.0;
   weights.styleLayers = {{"relu1", 0.3}, {"relu2", 0.7}};
   weights.tv = 0.1;
-  CostFunction cost(model, content, {style}, {}, "relu2", weights, torch::kCPU, torch::kFloat64);
+  CostFunction cost(model, content, {style}, {}, "relu2", weights, at::kCPU, at::kDouble);
 
-  torch::Tensor g = torch::rand({1, 3, 12, 12}, torch::kFloat64).requires_grad_(true);
+  at::Tensor g = at::rand({1, 3, 12, 12}, at::kDouble).requires_grad_(true);
   cost.evaluate(g).total.backward();
-  torch::Tensor analytic = g.grad().clone();
+  at::Tensor analytic = g.grad().clone();
 
-  torch::NoGradGuard noGrad;
+  at::NoGradGuard noGrad;
   const double h = 1e-6;
   // Pixels at random positions; the ReLUs make J piecewise smooth, so double
   // precision with a small step is needed.
   for (int k = 0; k < 12; ++k) {
     const int c = k % 3, y = (k * 5) % 12, x = (k * 7 + 3) % 12;
-    torch::Tensor plus = g.detach().clone(), minus = g.detach().clone();
+    at::Tensor plus = g.detach().clone(), minus = g.detach().clone();
     plus[0][c][y][x] += h;
     minus[0][c][y][x] -= h;
     const double numeric =
@@ -129,14 +130,14 @@ TEST(CostFunction, GradientMatchesFiniteDifferences) {
 
 TEST(CostFunction, ReportsWeightedParts) {
   auto model = test::makeTinyModel();
-  torch::Tensor content = torch::rand({1, 3, 16, 16});
-  torch::Tensor style = torch::rand({1, 3, 16, 16});
+  at::Tensor content = at::rand({1, 3, 16, 16});
+  at::Tensor style = at::rand({1, 3, 16, 16});
   LossWeights weights;
   weights.alpha = 3.0;
   weights.beta = 7.0;
   weights.styleLayers = {{"relu1", 0.25}, {"relu3", 0.75}};
-  CostFunction cost(model, content, {style}, {}, "relu2", weights, torch::kCPU);
-  CostTerms terms = cost.evaluate(torch::rand({1, 3, 16, 16}));
+  CostFunction cost(model, content, {style}, {}, "relu2", weights, at::kCPU);
+  CostTerms terms = cost.evaluate(at::rand({1, 3, 16, 16}));
   EXPECT_NEAR(terms.style, 0.25 * terms.stylePerLayer.at("relu1") + 0.75 * terms.stylePerLayer.at("relu3"),
               1e-6 * terms.style);
   EXPECT_NEAR(terms.total.item<double>(), 3.0 * terms.content + 7.0 * terms.style, 1e-4 * terms.total.item<double>());
@@ -146,13 +147,13 @@ TEST(CostFunction, ReportsWeightedParts) {
 
 TEST(CostFunction, BlendOfIdenticalStylesEqualsOneStyle) {
   auto model = test::makeTinyModel();
-  torch::Tensor content = torch::rand({1, 3, 16, 16});
-  torch::Tensor style = torch::rand({1, 3, 16, 16});
+  at::Tensor content = at::rand({1, 3, 16, 16});
+  at::Tensor style = at::rand({1, 3, 16, 16});
   LossWeights weights;
   weights.styleLayers = {{"relu1", 1.0}};
-  CostFunction one(model, content, {style}, {}, "relu2", weights, torch::kCPU);
-  CostFunction two(model, content, {style, style}, {3.0, 1.0}, "relu2", weights, torch::kCPU);
-  torch::Tensor g = torch::rand({1, 3, 16, 16});
+  CostFunction one(model, content, {style}, {}, "relu2", weights, at::kCPU);
+  CostFunction two(model, content, {style, style}, {3.0, 1.0}, "relu2", weights, at::kCPU);
+  at::Tensor g = at::rand({1, 3, 16, 16});
   EXPECT_NEAR(one.evaluate(g).style, two.evaluate(g).style, 1e-5 * one.evaluate(g).style);
 }
 

@@ -1,4 +1,5 @@
 #include "core/library/downloader.h"
+#include "core/util/text.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,8 @@
 #include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include "tests/support/aten_ops.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "core/models/dnn_layers.h"
 #include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
+#include "core/engine/tensor_convert.h"
 #include "core/models/layers.h"
 #include "core/models/model.h"
 #include "core/models/state_dict.h"
@@ -20,6 +22,7 @@
 #include "tests/support/test_paths.h"
 #include "tests/support/onnx_writer.h"
 #include "tests/support/pickle_writer.h"
+#include "tests/support/test_models.h"
 
 namespace impasto {
 namespace {
@@ -30,7 +33,7 @@ using ::testing::HasSubstr;
 class ModelLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    torch::manual_seed(7);
+    at::manual_seed(7);
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("impasto-model-loader-" + std::to_string(rd()));
     fs::create_directories(dir_);
@@ -69,15 +72,15 @@ std::vector<LayerKind> kindsOf(const Model& model) {
 // A zip state_dict the way Python's torch.save writes it: an OrderedDict
 // (which LibTorch's own unpickler cannot read) with _metadata, one storage per tensor.
 void writePythonZipStateDict(const fs::path& path,
-                             const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+                             const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
   std::vector<test::LegacyStorage> storages;
   std::vector<test::LegacyTensor> entries;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     // The whole storage behind the tensor, so views keep their strides and offset.
-    const torch::Tensor& t = tensors[i].second;
+    const at::Tensor& t = tensors[i].second;
     const auto storageNumel = static_cast<std::int64_t>(t.storage().nbytes() / t.element_size());
-    const torch::Tensor base =
-        torch::empty({0}, t.options()).set_(t.storage(), 0, {storageNumel}, {1}).clone();
+    const at::Tensor base =
+        at::empty({0}, t.options()).set_(t.storage(), 0, {storageNumel}, {1}).clone();
     storages.push_back({std::to_string(i), base});
     test::LegacyTensor entry;
     entry.name = tensors[i].first;
@@ -97,9 +100,9 @@ void writePythonZipStateDict(const fs::path& path,
 
 // conv1 relu1 pool1 conv2 leaky2 pool2, as PyTorch's exporter names nodes.
 struct TinyOnnx {
-  torch::Tensor w1 = torch::randn({4, 3, 3, 3});
-  torch::Tensor b1 = torch::randn({4});
-  torch::Tensor w2 = torch::randn({6, 4, 3, 3});
+  at::Tensor w1 = at::randn({4, 3, 3, 3});
+  at::Tensor b1 = at::randn({4});
+  at::Tensor w2 = at::randn({6, 4, 3, 3});
 
   void save(const fs::path& path) const {
     test::OnnxWriter onnx;
@@ -124,8 +127,8 @@ TEST_F(ModelLoaderTest, OnnxChainLoadsWithNamesKindsAndWeights) {
             (std::vector<LayerKind>{LayerKind::Conv, LayerKind::ReLU, LayerKind::MaxPool, LayerKind::Conv,
                                     LayerKind::LeakyReLU, LayerKind::AvgPool}));
   const auto& l = model->layers();
-  EXPECT_TRUE(torch::equal(l[0].weight, net.w1));
-  EXPECT_TRUE(torch::equal(l[0].bias, net.b1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].weight), net.w1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].bias), net.b1));
   EXPECT_EQ(l[0].stride, 1);
   EXPECT_EQ(l[0].padding, 1);
   EXPECT_EQ(l[2].kernel, 2);
@@ -133,9 +136,9 @@ TEST_F(ModelLoaderTest, OnnxChainLoadsWithNamesKindsAndWeights) {
   EXPECT_EQ(l[2].padding, 0);
   EXPECT_EQ(l[2].padAfter, 0);
   EXPECT_FALSE(l[2].ceilMode);
-  EXPECT_TRUE(torch::equal(l[3].weight, net.w2));
+  EXPECT_TRUE(at::equal(weightTensor(l[3].weight), net.w2));
   if (l[3].bias.defined()) {
-    EXPECT_EQ(l[3].bias.abs().sum().item<float>(), 0.f) << "no bias in the file";
+    EXPECT_EQ(weightTensor(l[3].bias).abs().sum().item<float>(), 0.f) << "no bias in the file";
   }
   EXPECT_EQ(l[3].stride, 2);
   EXPECT_NEAR(l[4].negativeSlope, 0.2, 1e-6);
@@ -152,8 +155,8 @@ TEST_F(ModelLoaderTest, OnnxChainLoadsWithNamesKindsAndWeights) {
 }
 
 TEST_F(ModelLoaderTest, OnnxBranchesAreRefused) {
-  const auto w = torch::randn({4, 3, 3, 3});
-  const auto w4 = torch::randn({4, 4, 3, 3});
+  const auto w = at::randn({4, 3, 3, 3});
+  const auto w4 = at::randn({4, 4, 3, 3});
   test::OnnxWriter onnx;
   onnx.conv("conv1", "image", "c1", w, {}, 1, 1)
       .relu("relu1", "c1", "r1")
@@ -170,7 +173,7 @@ TEST_F(ModelLoaderTest, OnnxBranchesAreRefused) {
 }
 
 TEST_F(ModelLoaderTest, OnnxLayerWithTwoInputsIsRefused) {
-  const auto w = torch::randn({4, 3, 3, 3});
+  const auto w = at::randn({4, 3, 3, 3});
   test::OnnxWriter onnx;
   onnx.conv("conv1", "image", "c1", w, {}, 1, 1)
       .relu("relu1", "c1", "r1")
@@ -183,7 +186,7 @@ TEST_F(ModelLoaderTest, OnnxLayerWithTwoInputsIsRefused) {
 
 TEST_F(ModelLoaderTest, OnnxUnsupportedLayerTypeIsNamed) {
   test::OnnxWriter onnx;
-  onnx.conv("conv1", "image", "c1", torch::randn({4, 3, 3, 3}), {}, 1, 1)
+  onnx.conv("conv1", "image", "c1", at::randn({4, 3, 3, 3}), {}, 1, 1)
       .node("Sigmoid", "gate", {"c1"}, {"out"})
       .output("out")
       .save(dir_ / "sigmoid.onnx");
@@ -194,7 +197,7 @@ TEST_F(ModelLoaderTest, OnnxUnsupportedLayerTypeIsNamed) {
 
 TEST_F(ModelLoaderTest, OnnxClassifierHeadIsCutOff) {
   test::OnnxWriter onnx;
-  onnx.conv("conv1", "image", "c1", torch::randn({4, 3, 3, 3}), {}, 1, 1)
+  onnx.conv("conv1", "image", "c1", at::randn({4, 3, 3, 3}), {}, 1, 1)
       .relu("relu1", "c1", "r1")
       .node("Flatten", "flatten", {"r1"}, {"f"})
       .node("Softmax", "softmax", {"f"}, {"out"})
@@ -206,7 +209,7 @@ TEST_F(ModelLoaderTest, OnnxClassifierHeadIsCutOff) {
 
 TEST_F(ModelLoaderTest, OnnxBottomRightPoolPaddingBecomesPadAfter) {
   test::OnnxWriter onnx;
-  onnx.conv("conv1", "image", "c1", torch::randn({4, 3, 3, 3}), {}, 1, 1)
+  onnx.conv("conv1", "image", "c1", at::randn({4, 3, 3, 3}), {}, 1, 1)
       .leakyRelu("leaky1", "c1", "l1", 0.1f)
       .maxPool("pool1", "l1", "out", 2, 2, {0, 0, 1, 1})
       .output("out")
@@ -269,9 +272,9 @@ const char* kTopologyManifest = R"({"name": "topo", "input": {"range": [0, 255]}
   {"name": "a2", "type": "relu"}]})";
 
 TEST_F(ModelLoaderTest, ZipStateDictLoadsThroughAManifestTopology) {
-  const auto w1 = torch::randn({5, 3, 3, 3});
-  const auto b1 = torch::randn({5});
-  const auto w2 = torch::randn({2, 5, 1, 1});
+  const auto w1 = at::randn({5, 3, 3, 3});
+  const auto b1 = at::randn({5});
+  const auto w2 = at::randn({2, 5, 1, 1});
   // A transposed (non-contiguous) view checks that strides are honoured.
   const auto w2stored = w2.permute({1, 0, 2, 3}).contiguous().permute({1, 0, 2, 3});
   ASSERT_FALSE(w2stored.is_contiguous());
@@ -281,12 +284,12 @@ TEST_F(ModelLoaderTest, ZipStateDictLoadsThroughAManifestTopology) {
   const ModelPtr model = loadModelFile(dir_ / "topo.pth");
   EXPECT_EQ(model->layerNames(), (std::vector<std::string>{"c1", "a1", "p1", "c2", "a2"}));
   const auto& l = model->layers();
-  EXPECT_TRUE(torch::equal(l[0].weight, w1));
-  EXPECT_TRUE(torch::equal(l[0].bias, b1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].weight), w1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].bias), b1));
   EXPECT_EQ(l[0].padding, 1);
   EXPECT_NEAR(l[1].negativeSlope, 0.1, 1e-9);
   EXPECT_EQ(l[2].padAfter, 1);
-  EXPECT_TRUE(torch::equal(l[3].weight, w2));
+  EXPECT_TRUE(at::equal(weightTensor(l[3].weight), w2));
   EXPECT_FALSE(l[3].bias.defined());
   EXPECT_EQ(l[3].stride, 2);
   EXPECT_FLOAT_EQ(model->manifest().input.scale, 255.f);
@@ -299,41 +302,40 @@ TEST_F(ModelLoaderTest, ZipStateDictLoadsThroughAManifestTopology) {
               AllOf(HasSubstr("c2.weight"), HasSubstr("topo.pth")));
 
   writePythonZipStateDict(dir_ / "topo.pth",
-                          {{"features.0.weight", w1}, {"c2.weight", torch::randn({2, 4, 1, 1})}});
+                          {{"features.0.weight", w1}, {"c2.weight", at::randn({2, 4, 1, 1})}});
   EXPECT_THAT(modelError([&] { loadModelFile(dir_ / "topo.pth"); }),
               AllOf(HasSubstr("layer c2 takes 4 input channels"), HasSubstr("gives 5")));
 }
 
 TEST_F(ModelLoaderTest, StateDictReadsLibTorchZipFiles) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  dict.insert("module.a", torch::arange(6, torch::kFloat).reshape({2, 3}));
-  dict.insert("module.b", torch::ones({3}, torch::kDouble));
-  const std::vector<char> bytes = torch::pickle_save(dict);
+  c10::Dict<std::string, at::Tensor> dict;
+  dict.insert("module.a", at::arange(6, at::kFloat).reshape({2, 3}));
+  dict.insert("module.b", at::ones({3}, at::kDouble));
+  const std::vector<char> bytes = torch::jit::pickle_save(dict);
   std::ofstream(dir_ / "cpp.pt", std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   const StateDict loaded = loadStateDict(dir_ / "cpp.pt");
   ASSERT_EQ(loaded.size(), 2u) << "the DataParallel prefix is dropped";
-  EXPECT_TRUE(torch::equal(loaded.at("a"), dict.at("module.a")));
-  EXPECT_EQ(loaded.at("b").scalar_type(), torch::kDouble);
-  EXPECT_TRUE(torch::equal(loaded.at("b"), torch::ones({3}, torch::kDouble)));
+  EXPECT_TRUE(at::equal(weightTensor(loaded.at("a")), dict.at("module.a")));
+  EXPECT_TRUE(at::equal(weightTensor(loaded.at("b")), at::ones({3}, at::kFloat))) << "doubles arrive as float";
 }
 
 TEST_F(ModelLoaderTest, StateDictIsFoundInsideACheckpoint) {
-  c10::Dict<std::string, torch::Tensor> weights;
-  weights.insert("conv.weight", torch::randn({2, 3, 1, 1}));
+  c10::Dict<std::string, at::Tensor> weights;
+  weights.insert("conv.weight", at::randn({2, 3, 1, 1}));
   c10::impl::GenericDict checkpoint(c10::StringType::get(), c10::AnyType::get());
   checkpoint.insert("epoch", 3);
   checkpoint.insert("state_dict", weights);
-  const std::vector<char> bytes = torch::pickle_save(checkpoint);
+  const std::vector<char> bytes = torch::jit::pickle_save(checkpoint);
   std::ofstream(dir_ / "ckpt.pth", std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   const StateDict loaded = loadStateDict(dir_ / "ckpt.pth");
   ASSERT_EQ(loaded.count("conv.weight"), 1u);
-  EXPECT_TRUE(torch::equal(loaded.at("conv.weight"), weights.at("conv.weight")));
+  EXPECT_TRUE(at::equal(weightTensor(loaded.at("conv.weight")), weights.at("conv.weight")));
 }
 
 TEST_F(ModelLoaderTest, ForgedTensorBeyondItsStorageIsRefused) {
-  const std::vector<test::LegacyStorage> storages{{"0", torch::randn({4})}};
+  const std::vector<test::LegacyStorage> storages{{"0", at::randn({4})}};
   test::LegacyTensor tensor;
   tensor.name = "w";
   tensor.storageKey = "0";
@@ -351,7 +353,7 @@ TEST_F(ModelLoaderTest, ForgedTensorBeyondItsStorageIsRefused) {
 }
 
 TEST_F(ModelLoaderTest, DamagedZipStateDictIsAModelError) {
-  writePythonZipStateDict(dir_ / "ok.pth", {{"w", torch::randn({64})}});
+  writePythonZipStateDict(dir_ / "ok.pth", {{"w", at::randn({64})}});
   std::ifstream in(dir_ / "ok.pth", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
   writeText(dir_ / "cut.pth", bytes.substr(0, bytes.size() / 2));
@@ -359,19 +361,19 @@ TEST_F(ModelLoaderTest, DamagedZipStateDictIsAModelError) {
 }
 
 TEST_F(ModelLoaderTest, LegacyStateDictGoesThroughTheLegacyReader) {
-  const auto w1 = torch::randn({5, 3, 3, 3});
-  const auto b1 = torch::randn({5});
-  const auto w2 = torch::randn({2, 5, 1, 1});
+  const auto w1 = at::randn({5, 3, 3, 3});
+  const auto b1 = at::randn({5});
+  const auto w2 = at::randn({2, 5, 1, 1});
   test::writeBytes(dir_ / "topo.pth",
                    test::legacyFile({{"features.0.weight", w1}, {"features.0.bias", b1}, {"c2.weight", w2}}));
   writeText(dir_ / "topo.json", kTopologyManifest);
   const ModelPtr model = loadModelFile(dir_ / "topo.pth");
-  EXPECT_TRUE(torch::equal(model->layers()[0].weight, w1));
-  EXPECT_TRUE(torch::equal(model->layers()[3].weight, w2));
+  EXPECT_TRUE(at::equal(weightTensor(model->layers()[0].weight), w1));
+  EXPECT_TRUE(at::equal(weightTensor(model->layers()[3].weight), w2));
 }
 
 TEST_F(ModelLoaderTest, UnknownStateDictAsksForAManifest) {
-  writePythonZipStateDict(dir_ / "mystery.pth", {{"encoder.0.weight", torch::randn({4, 3, 3, 3})}});
+  writePythonZipStateDict(dir_ / "mystery.pth", {{"encoder.0.weight", at::randn({4, 3, 3, 3})}});
   const std::string message = modelError([&] { loadModelFile(dir_ / "mystery.pth"); });
   EXPECT_THAT(message, HasSubstr("encoder.0.weight"));
   EXPECT_THAT(message, HasSubstr("mystery.json"));
@@ -380,13 +382,13 @@ TEST_F(ModelLoaderTest, UnknownStateDictAsksForAManifest) {
 }
 
 // Random weights with darknet-reference's shapes (392,608 parameters).
-std::vector<std::pair<std::string, torch::Tensor>> darknetShapedWeights() {
-  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+std::vector<std::pair<std::string, at::Tensor>> darknetShapedWeights() {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
   std::int64_t in = 3;
   for (int i = 1; i <= 5; ++i) {
     const std::int64_t out = 16 << (i - 1);
-    tensors.emplace_back("conv" + std::to_string(i) + ".weight", torch::randn({out, in, 3, 3}) * 0.1);
-    tensors.emplace_back("conv" + std::to_string(i) + ".bias", torch::randn({out}) * 0.1);
+    tensors.emplace_back("conv" + std::to_string(i) + ".weight", at::randn({out, in, 3, 3}) * 0.1);
+    tensors.emplace_back("conv" + std::to_string(i) + ".bias", at::randn({out}) * 0.1);
     in = out;
   }
   return tensors;
@@ -450,10 +452,10 @@ StateDict vggStateDict(VggDepth depth) {
   for (const auto& l : vggTopology(depth))
     if (l.kind == LayerKind::Conv) {
       const std::string key = "features." + std::to_string(l.featureIndex);
-      dict[key + ".weight"] = torch::empty({l.outChannels, l.inChannels, 3, 3});
-      dict[key + ".bias"] = torch::empty({l.outChannels});
+      dict[key + ".weight"] = weightArray(at::empty({l.outChannels, l.inChannels, 3, 3}));
+      dict[key + ".bias"] = weightArray(at::empty({l.outChannels}));
     }
-  dict["classifier.0.weight"] = torch::empty({4, 8});
+  dict["classifier.0.weight"] = weightArray(at::empty({4, 8}));
   return dict;
 }
 
@@ -463,7 +465,7 @@ TEST(VggTest, MapsTorchvisionKeysAndChecksShapes) {
   const auto layers = vggLayers(VggDepth::Vgg19, dict, "vgg19.pth");
   ASSERT_EQ(layers.size(), 37u);
   EXPECT_EQ(layers[21].name, "conv4_2");
-  EXPECT_EQ(layers[21].weight.data_ptr(), dict.at("features.21.weight").data_ptr());
+  EXPECT_EQ(layers[21].weight.data(), dict.at("features.21.weight").data()) << "shared, not copied";
   EXPECT_EQ(layers[21].padding, 1);
   EXPECT_EQ(layers[36].kind, LayerKind::MaxPool);
   EXPECT_EQ(layers[36].kernel, 2);
@@ -471,10 +473,10 @@ TEST(VggTest, MapsTorchvisionKeysAndChecksShapes) {
 
   EXPECT_EQ(guessVggDepth(vggStateDict(VggDepth::Vgg16)), VggDepth::Vgg16);
   StateDict notVgg;
-  notVgg["features.0.weight"] = torch::empty({64, 3, 3, 3});
+  notVgg["features.0.weight"] = weightArray(at::empty({64, 3, 3, 3}));
   EXPECT_FALSE(guessVggDepth(notVgg).has_value());
 
-  dict["features.10.weight"] = torch::empty({256, 64, 3, 3});
+  dict["features.10.weight"] = weightArray(at::empty({256, 64, 3, 3}));
   const std::string message = modelError([&] { vggLayers(VggDepth::Vgg19, dict, "vgg19.pth"); });
   EXPECT_THAT(message, HasSubstr("features.10.weight has shape [256, 64, 3, 3], expected [256, 128, 3, 3]"));
   EXPECT_THAT(message, HasSubstr("is this a VGG-19 file?"));
@@ -483,10 +485,10 @@ TEST(VggTest, MapsTorchvisionKeysAndChecksShapes) {
 }
 
 // Caffe's protobuf field numbers (caffe.proto).
-test::ProtoWriter caffeBlob(const torch::Tensor& t) {
+test::ProtoWriter caffeBlob(const at::Tensor& t) {
   test::ProtoWriter shape;
   shape.packedVarints(1, t.sizes().vec());
-  const torch::Tensor c = t.contiguous();
+  const at::Tensor c = t.contiguous();
   test::ProtoWriter blob;
   blob.message(7, shape).packedFloats(
       5, std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()));
@@ -494,7 +496,7 @@ test::ProtoWriter caffeBlob(const torch::Tensor& t) {
 }
 
 test::ProtoWriter caffeLayer(const std::string& name, const std::string& type,
-                             const std::vector<torch::Tensor>& blobs) {
+                             const std::vector<at::Tensor>& blobs) {
   test::ProtoWriter layer;
   layer.bytes(1, name).bytes(2, type);
   for (const auto& b : blobs) layer.message(7, caffeBlob(b));
@@ -514,30 +516,30 @@ layer { name: "conv2_1" type: "Convolution" bottom: "pool1" top: "conv2_1"
 layer { name: "relu2_1" type: "ReLU" bottom: "conv2_1" top: "conv2_1" }
 layer { name: "fc6" type: "InnerProduct" bottom: "conv2_1" top: "fc6" inner_product_param { num_output: 3 } }
 )");
-  const auto w1 = torch::randn({4, 3, 3, 3});
-  const auto b1 = torch::randn({4});
-  const auto w2 = torch::randn({2, 4, 1, 1});
-  const auto b2 = torch::randn({2});
+  const auto w1 = at::randn({4, 3, 3, 3});
+  const auto b1 = at::randn({4});
+  const auto w2 = at::randn({2, 4, 1, 1});
+  const auto b2 = at::randn({2});
   test::ProtoWriter net;
   net.bytes(1, "tiny");
   net.message(100, caffeLayer("conv1_1", "Convolution", {w1, b1}));
   net.message(100, caffeLayer("relu1_1", "ReLU", {}));
   net.message(100, caffeLayer("conv2_1", "Convolution", {w2, b2}));
-  net.message(100, caffeLayer("fc6", "InnerProduct", {torch::randn({3, 128}), torch::randn({3})}));
+  net.message(100, caffeLayer("fc6", "InnerProduct", {at::randn({3, 128}), at::randn({3})}));
   writeText(dir_ / "tiny.caffemodel", net.str());
 
   const ModelPtr model = loadModelFile(dir_ / "tiny.caffemodel");
   EXPECT_EQ(model->layerNames(),
             (std::vector<std::string>{"conv1_1", "relu1_1", "pool1", "conv2_1", "relu2_1"}));
   const auto& l = model->layers();
-  EXPECT_TRUE(torch::equal(l[0].weight, w1));
-  EXPECT_TRUE(torch::equal(l[0].bias, b1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].weight), w1));
+  EXPECT_TRUE(at::equal(weightTensor(l[0].bias), b1));
   EXPECT_EQ(l[0].padding, 1);
   EXPECT_EQ(l[1].kind, LayerKind::LeakyReLU);
   EXPECT_NEAR(l[1].negativeSlope, 0.25, 1e-6);
   EXPECT_EQ(l[2].kind, LayerKind::MaxPool);
   EXPECT_TRUE(l[2].ceilMode) << "Caffe pools in ceil mode";
-  EXPECT_TRUE(torch::equal(l[3].weight, w2));
+  EXPECT_TRUE(at::equal(weightTensor(l[3].weight), w2));
   EXPECT_EQ(l[4].kind, LayerKind::ReLU);
   EXPECT_EQ(model->manifest().format, "caffe");
 
@@ -586,11 +588,11 @@ TEST(DnnLayerNamesTest, PyTorchExportNamesBecomeModuleNames) {
 // The real darknet-reference files, when this machine has them.
 fs::path sharedDarknetDir() { return test::sharedDir() / "models" / "darknet-reference"; }
 
-std::map<std::string, torch::Tensor> activations(const Model& model, const torch::Tensor& image) {
-  torch::NoGradGuard noGrad;
+std::map<std::string, at::Tensor> activations(const Model& model, const at::Tensor& image) {
+  at::NoGradGuard noGrad;
   const std::vector<std::string> layers{"leaky1", "leaky2", "leaky3", "leaky4", "leaky5"};
   FeatureExtractor extractor(model, layers);
-  return extractor->forward(image);
+  return extractor.forward(image);
 }
 
 TEST(SharedDarknetTest, OnnxAndPthFormsGiveTheSameActivations) {
@@ -614,16 +616,16 @@ TEST(SharedDarknetTest, OnnxAndPthFormsGiveTheSameActivations) {
   EXPECT_EQ(pth->layers().at(2).padAfter, 1);
   for (std::size_t i = 0; i < onnx->layers().size(); ++i)
     if (onnx->layers()[i].kind == LayerKind::Conv) {
-      EXPECT_TRUE(torch::equal(onnx->layers()[i].weight, pth->layers()[i].weight)) << onnx->layers()[i].name;
-      EXPECT_TRUE(torch::equal(onnx->layers()[i].bias, pth->layers()[i].bias)) << onnx->layers()[i].name;
+      EXPECT_EQ(onnx->layers()[i].weight.values(), pth->layers()[i].weight.values()) << onnx->layers()[i].name;
+      EXPECT_EQ(onnx->layers()[i].bias.values(), pth->layers()[i].bias.values()) << onnx->layers()[i].name;
     }
 
-  const torch::Tensor image = torch::rand({1, 3, 64, 96});
+  const at::Tensor image = at::rand({1, 3, 64, 96});
   const auto a = activations(*onnx, image);
   const auto b = activations(*pth, image);
   for (const auto& [name, value] : a) {
     EXPECT_EQ(value.sizes(), b.at(name).sizes()) << name;
-    EXPECT_TRUE(torch::allclose(value, b.at(name), 1e-5, 1e-6)) << name;
+    EXPECT_TRUE(at::allclose(value, b.at(name), 1e-5, 1e-6)) << name;
   }
   EXPECT_EQ(a.at("leaky5").size(1), 256);
   EXPECT_EQ(a.at("leaky5").size(2), 4);
@@ -636,12 +638,12 @@ TEST(SharedDarknetTest, PthTopologyPoolsLikeTheTensorFlowJsOriginalAtOddSizes) {
   const ModelPtr pth = loadModelFile(dir / "darknet-reference-conv5.pth");
   const ModelPtr tfjs = loadModelFile(dir / "tfjs" / "model.json");
   // Odd sizes: 'same' pooling rounds up (45 -> 23 -> 12 -> 6 -> 3).
-  const torch::Tensor image = torch::rand({1, 3, 45, 67});
+  const at::Tensor image = at::rand({1, 3, 45, 67});
   const auto a = activations(*pth, image);
   const auto b = activations(*tfjs, image);
   for (const auto& [name, value] : a) {
     ASSERT_EQ(value.sizes(), b.at(name).sizes()) << name;
-    EXPECT_TRUE(torch::allclose(value, b.at(name), 1e-4, 1e-4)) << name << ": batch norm folded differently?";
+    EXPECT_TRUE(at::allclose(value, b.at(name), 1e-4, 1e-4)) << name << ": batch norm folded differently?";
   }
   EXPECT_EQ(a.at("leaky5").size(2), 3);
   EXPECT_EQ(a.at("leaky5").size(3), 5);

@@ -7,29 +7,31 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <ATen/ops/constant_pad_nd.h>
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/engine/tensor_convert.h"
 #include "core/models/state_dict.h"
+#include "tests/support/aten_ops.h"
 
 namespace impasto {
 namespace {
 
 namespace fs = std::filesystem;
-namespace F = torch::nn::functional;
 using nlohmann::json;
 
 struct BatchNorm {
-  torch::Tensor gamma, beta, mean, var;
+  at::Tensor gamma, beta, mean, var;
   double eps = 1e-3;
 
   static BatchNorm random(std::int64_t channels) {
-    return {torch::rand({channels}) + 0.5, torch::randn({channels}), torch::randn({channels}),
-            torch::rand({channels}) + 0.1};
+    return {at::rand({channels}) + 0.5, at::randn({channels}), at::randn({channels}),
+            at::rand({channels}) + 0.1};
   }
-  torch::Tensor apply(const torch::Tensor& x) const {
-    auto v = [](const torch::Tensor& t) { return t.view({1, -1, 1, 1}); };
-    return (x - v(mean)) / torch::sqrt(v(var) + eps) * v(gamma) + v(beta);
+  at::Tensor apply(const at::Tensor& x) const {
+    auto v = [](const at::Tensor& t) { return t.view({1, -1, 1, 1}); };
+    return (x - v(mean)) / at::sqrt(v(var) + eps) * v(gamma) + v(beta);
   }
 };
 
@@ -46,7 +48,7 @@ class TfjsFixture {
   }
 
   // weight is torch's [out, in, kh, kw]; it is stored the Keras way, [kh, kw, in, out].
-  void conv(const std::string& name, const torch::Tensor& weight, const torch::Tensor& bias,
+  void conv(const std::string& name, const at::Tensor& weight, const at::Tensor& bias,
             const std::string& padding = "same", int shardsOfKernel = 1) {
     json config = {{"name", name},
                    {"filters", weight.size(0)},
@@ -58,7 +60,7 @@ class TfjsFixture {
                    {"activation", "linear"},
                    {"use_bias", bias.defined()}};
     add({{"class_name", "Conv2D"}, {"config", config}}, name);
-    std::vector<std::pair<std::string, torch::Tensor>> weights = {
+    std::vector<std::pair<std::string, at::Tensor>> weights = {
         {name + "/kernel", weight.permute({2, 3, 1, 0})}};
     if (bias.defined()) weights.emplace_back(name + "/bias", bias);
     group(weights, shardsOfKernel);
@@ -116,12 +118,12 @@ class TfjsFixture {
     previous_ = name;
   }
 
-  void group(const std::vector<std::pair<std::string, torch::Tensor>>& weights, int shards = 1) {
+  void group(const std::vector<std::pair<std::string, at::Tensor>>& weights, int shards = 1) {
     const int index = static_cast<int>(manifest_.size()) + 1;
     std::string bytes;
     json entries = json::array();
     for (const auto& [name, t] : weights) {
-      const torch::Tensor c = t.to(torch::kFloat).contiguous();
+      const at::Tensor c = t.to(at::kFloat).contiguous();
       bytes.append(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float));
       entries.push_back({{"name", name}, {"shape", c.sizes().vec()}, {"dtype", "float32"}});
     }
@@ -142,21 +144,20 @@ class TfjsFixture {
 };
 
 // Runs the chain the way the feature extractor does.
-torch::Tensor run(const std::vector<LayerSpec>& layers, torch::Tensor x) {
+at::Tensor run(const std::vector<LayerSpec>& layers, at::Tensor x) {
   for (const auto& l : layers) {
     switch (l.kind) {
       case LayerKind::Conv:
-        x = F::conv2d(x, l.weight, F::Conv2dFuncOptions().bias(l.bias).stride(l.stride).padding(l.padding));
+        x = at::conv2d(x, weightTensor(l.weight), weightTensor(l.bias), l.stride, l.padding);
         break;
       case LayerKind::ReLU:
-        x = torch::relu(x);
+        x = at::relu(x);
         break;
       case LayerKind::LeakyReLU:
-        x = F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(l.negativeSlope));
+        x = at::leaky_relu(x, l.negativeSlope);
         break;
       case LayerKind::MaxPool:
-        x = F::max_pool2d(x, F::MaxPool2dFuncOptions(l.kernel).stride(l.stride).padding(l.padding).ceil_mode(
-                                 l.ceilMode || l.padAfter > 0));
+        x = at::max_pool2d(x, l.kernel, l.stride, l.padding, 1, l.ceilMode || l.padAfter > 0);
         break;
       case LayerKind::AvgPool:
         ADD_FAILURE() << "unexpected average pooling";
@@ -167,10 +168,9 @@ torch::Tensor run(const std::vector<LayerSpec>& layers, torch::Tensor x) {
 }
 
 // TensorFlow's 'same' 2x2/2 max pooling: pad bottom/right to even, then pool.
-torch::Tensor tfSameMaxPool(const torch::Tensor& x) {
+at::Tensor tfSameMaxPool(const at::Tensor& x) {
   const std::int64_t padH = x.size(2) % 2, padW = x.size(3) % 2;
-  return F::max_pool2d(F::pad(x, F::PadFuncOptions({0, padW, 0, padH}).value(-INFINITY)),
-                       F::MaxPool2dFuncOptions(2));
+  return at::max_pool2d(at::constant_pad_nd(x, {0, padW, 0, padH}, -INFINITY), 2);
 }
 
 std::vector<std::string> names(const std::vector<LayerSpec>& layers) {
@@ -184,10 +184,10 @@ class TfjsModelTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("impasto_tfjs_" + std::to_string(::getpid()) + "_" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    torch::manual_seed(5);
-    w1_ = torch::randn({4, 3, 3, 3});
-    b1_ = torch::randn({4});
-    w2_ = torch::randn({5, 4, 3, 3});
+    at::manual_seed(5);
+    w1_ = at::randn({4, 3, 3, 3});
+    b1_ = at::randn({4});
+    w2_ = at::randn({5, 4, 3, 3});
     bn1_ = BatchNorm::random(4);
     bn2_ = BatchNorm::random(5);
   }
@@ -211,7 +211,7 @@ class TfjsModelTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  torch::Tensor w1_, b1_, w2_;
+  at::Tensor w1_, b1_, w2_;
   BatchNorm bn1_, bn2_;
 };
 
@@ -219,7 +219,7 @@ TEST_F(TfjsModelTest, FoldsBatchNormAndMatchesTheKerasComputation) {
   const auto layers = readTfjsLayers(writeTwoBlockModel());
   EXPECT_EQ(names(layers), (std::vector<std::string>{"conv1", "leaky1", "pool1", "conv2", "relu2"}));
   ASSERT_EQ(layers.size(), 5u);
-  EXPECT_EQ(layers[0].weight.sizes(), (std::vector<std::int64_t>{4, 3, 3, 3}));
+  EXPECT_EQ(layers[0].weight.shape(), (std::vector<std::int64_t>{4, 3, 3, 3}));
   EXPECT_EQ(layers[0].padding, 1);
   EXPECT_DOUBLE_EQ(layers[1].negativeSlope, 0.2);
   EXPECT_EQ(layers[2].kernel, 2);
@@ -229,13 +229,13 @@ TEST_F(TfjsModelTest, FoldsBatchNormAndMatchesTheKerasComputation) {
   ASSERT_TRUE(layers[3].bias.defined());  // BN supplies a bias to a conv that had none
 
   // Odd sizes exercise TF's 'same' pooling.
-  const torch::Tensor x = torch::randn({2, 3, 7, 9});
-  torch::Tensor expected = bn1_.apply(F::conv2d(x, w1_, F::Conv2dFuncOptions().bias(b1_).padding(1)));
-  expected = tfSameMaxPool(F::leaky_relu(expected, F::LeakyReLUFuncOptions().negative_slope(0.2)));
-  expected = torch::relu(bn2_.apply(F::conv2d(expected, w2_, F::Conv2dFuncOptions().padding(1))));
-  const torch::Tensor actual = run(layers, x);
+  const at::Tensor x = at::randn({2, 3, 7, 9});
+  at::Tensor expected = bn1_.apply(at::conv2d(x, w1_, b1_, 1, 1));
+  expected = tfSameMaxPool(at::leaky_relu(expected, 0.2));
+  expected = at::relu(bn2_.apply(at::conv2d(expected, w2_, {}, 1, 1)));
+  const at::Tensor actual = run(layers, x);
   ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 1e-4, 1e-5)) << (actual - expected).abs().max().item<float>();
+  EXPECT_TRUE(at::allclose(actual, expected, 1e-4, 1e-5)) << (actual - expected).abs().max().item<float>();
 }
 
 TEST_F(TfjsModelTest, RefusesAShardOfTheWrongSize) {
@@ -320,11 +320,11 @@ TEST(TfjsModelRealTest, DarknetReferenceMatchesItsFoldedExport) {
   for (const auto& l : layers) {
     if (l.kind == LayerKind::Conv) {
       ++convs;
-      const torch::Tensor w = dict.at(l.name + ".weight");
-      const torch::Tensor b = dict.at(l.name + ".bias");
-      ASSERT_EQ(l.weight.sizes(), w.sizes()) << l.name;
-      const float weightDiff = (l.weight - w).abs().max().item<float>();
-      const float biasDiff = (l.bias - b).abs().max().item<float>();
+      const at::Tensor w = weightTensor(dict.at(l.name + ".weight"));
+      const at::Tensor b = weightTensor(dict.at(l.name + ".bias"));
+      ASSERT_EQ(l.weight.shape(), w.sizes().vec()) << l.name;
+      const float weightDiff = (weightTensor(l.weight) - w).abs().max().item<float>();
+      const float biasDiff = (weightTensor(l.bias) - b).abs().max().item<float>();
       EXPECT_LT(weightDiff, 2e-6) << l.name;
       EXPECT_LT(biasDiff, 2e-6) << l.name;
       EXPECT_EQ(l.padding, 1);
