@@ -43,7 +43,7 @@ live; impasto-cli renders the same jobs from scripts. Runs VGG-19, ONNX, Caffe,
 PyTorch and TensorFlow.js CNNs on the CPU with LibTorch.")
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-# Debian ships stripped binaries (the symbol table is a third of their size).
+# Debian ships stripped binaries: the symbol tables are of no use to users.
 set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # impasto_<version>_<arch>.deb
