@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzip-dev
   python3 xvfb xauth
+  dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps computes the package's Depends
 )
 
 missing=()

@@ -1,0 +1,50 @@
+# Builds the .deb into a scratch folder (the build's own package is left
+# alone) and checks its name, its files and that dpkg-shlibdeps turned the
+# libraries the programs link into Debian packages.
+#   cmake -DBUILD_DIR=... -DOUT_DIR=... -DWITH_GUI=ON|OFF -DVERSION=x.y.z -DCPACK=... -P check_package.cmake
+foreach(var BUILD_DIR OUT_DIR WITH_GUI VERSION CPACK)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_package.cmake needs -D${var}=...")
+  endif()
+endforeach()
+find_program(DPKG_DEB dpkg-deb)
+find_program(DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(NOT DPKG_DEB OR NOT DPKG_SHLIBDEPS)
+  message(FATAL_ERROR "cpack -G DEB needs dpkg-dev (scripts/install-deps.sh installs it)")
+endif()
+
+file(REMOVE_RECURSE ${OUT_DIR})
+execute_process(COMMAND ${CPACK} -G DEB -B ${OUT_DIR} WORKING_DIRECTORY ${BUILD_DIR}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cpack -G DEB failed (${rc}):\n${out}")
+endif()
+file(GLOB debs ${OUT_DIR}/impasto_${VERSION}_*.deb)
+list(LENGTH debs count)
+if(NOT count EQUAL 1)
+  message(FATAL_ERROR "expected one impasto_${VERSION}_<arch>.deb in ${OUT_DIR}, found '${debs}'")
+endif()
+
+execute_process(COMMAND ${DPKG_DEB} --field ${debs} Depends OUTPUT_VARIABLE depends RESULT_VARIABLE rc)
+set(needed "libtorch[0-9.]+ " "libopencv-core[0-9]+ " "libopenblas0-openmp" "libc6 ")
+set(files ./usr/bin/impasto-cli ./usr/share/doc/impasto/README.md)
+if(WITH_GUI)
+  list(APPEND needed "libqt6widgets6 ")
+  list(APPEND files ./usr/bin/impasto ./usr/share/applications/impasto.desktop
+       ./usr/share/icons/hicolor/48x48/apps/impasto.png ./usr/share/icons/hicolor/scalable/apps/impasto.svg)
+endif()
+foreach(pattern IN LISTS needed)
+  if(NOT depends MATCHES "${pattern}")
+    message(FATAL_ERROR "Depends lacks '${pattern}': ${depends}")
+  endif()
+endforeach()
+
+execute_process(COMMAND ${DPKG_DEB} --contents ${debs} OUTPUT_VARIABLE contents RESULT_VARIABLE rc)
+foreach(path IN LISTS files)
+  string(FIND "${contents}" " ${path}\n" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${debs} does not hold ${path}:\n${contents}")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${OUT_DIR})
+message(STATUS "package complete; Depends: ${depends}")
