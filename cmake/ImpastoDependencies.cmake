@@ -11,6 +11,9 @@ impasto_require(Torch libtorch-dev)
 impasto_require(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs dnn)
 impasto_require(nlohmann_json nlohmann-json3-dev)
 impasto_require(CURL libcurl4-openssl-dev)
+impasto_require(OpenSSL libssl-dev)  # libcrypto's SHA-256
+impasto_require(ZLIB zlib1g-dev)     # the CRC-32 of PNG chunks
+impasto_require(CLI11 libcli11-dev)  # impasto-cli's flags and subcommands
 # libzip reads .pth archives. Through pkg-config: Debian's CMake package for it
 # insists on command-line tools that libzip-dev does not ship.
 find_package(PkgConfig QUIET)

@@ -9,7 +9,7 @@ packages=(
   libopencv-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6svg6 qt6-image-formats-plugins
   libgl1-mesa-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libcli11-dev
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzip-dev
   python3 xvfb xauth
   dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps computes the package's Depends

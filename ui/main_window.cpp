@@ -12,9 +12,6 @@
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QImageReader>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -64,15 +61,6 @@ double monotonicSeconds() {
 // The preview compares against the content at this size at most: a 24 MP
 // photo would make every repaint slow for no visible gain.
 constexpr int kBeforeImageSide = 2048;
-
-QJsonObject weightsJson(const LossWeights& w) {
-  QJsonObject layers;
-  for (const auto& [name, lambda] : w.styleLayers) layers.insert(QString::fromStdString(name), lambda);
-  return QJsonObject{{QStringLiteral("alpha"), w.alpha},
-                     {QStringLiteral("beta"), w.beta},
-                     {QStringLiteral("tv"), w.tv},
-                     {QStringLiteral("style_layers"), layers}};
-}
 
 }  // namespace
 
@@ -338,7 +326,7 @@ void MainWindow::restoreSettings() {
   if (!last.isEmpty()) {
     Preset preset;
     try {
-      applyPresetJson(last, preset, tr("(last session)"));
+      applyPresetJson(last.toStdString(), preset, tr("(last session)").toStdString());
       panel_->setSettings(preset.settings);
       panel_->setPooling(preset.pooling);
     } catch (const std::exception&) {
@@ -353,7 +341,7 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("window/state"), saveState());
   settings.setValue(QStringLiteral("window/splitter"), mainSplitter_->saveState());
   settings.setValue(QStringLiteral("window/centreSplitter"), centreSplitter_->saveState());
-  settings.setValue(QStringLiteral("lastPreset"), presetToJson(currentPreset()));
+  settings.setValue(QStringLiteral("lastPreset"), QByteArray::fromStdString(presetToJson(currentPreset())));
   if (!modelId_.isEmpty()) settings.setValue(QStringLiteral("model"), modelId_);
 }
 
@@ -833,17 +821,9 @@ bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
     preset = renderPreset_;
     preset.settings.weights = controller_->settings().weights;
   }
-  options.pngText[kSettingsKey] = presetToJson(preset).toStdString();
+  for (const auto& [iteration, weights] : weightHistory_) preset.settings.weightChanges.push_back({iteration + 1, weights});
+  options.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   options.pngText["Software"] = std::string("Impasto ") + version();
-  if (!weightHistory_.empty()) {
-    QJsonArray history;
-    for (const auto& [iteration, weights] : weightHistory_) {
-      QJsonObject entry = weightsJson(weights);
-      entry.insert(QStringLiteral("from_iteration"), iteration + 1);
-      history.append(entry);
-    }
-    options.pngText["impasto:weight-changes"] = QJsonDocument(history).toJson(QJsonDocument::Compact).toStdString();
-  }
   try {
     saveImage(exportPixels(), path.toStdString(), options);
   } catch (const std::exception& e) {
@@ -861,7 +841,7 @@ Preset MainWindow::currentPreset() const {
   Preset preset;
   preset.settings = panel_->settings();
   preset.pooling = panel_->pooling();
-  preset.model = modelArgumentFor(modelId_.isEmpty() ? loadingModelId_ : modelId_);
+  preset.model = modelArgumentFor(modelId_.isEmpty() ? loadingModelId_ : modelId_).toStdString();
   preset.styleBlend = styles_->weights();
   return preset;
 }
@@ -871,8 +851,9 @@ void MainWindow::applyPreset(const Preset& preset) {
     styles_->setWeight(i, preset.styleBlend[std::size_t(i)]);
   panel_->setPooling(preset.pooling);
   QString switchTo;
-  if (!preset.model.isEmpty() && modelArgumentFor(modelId_) != preset.model) {
-    const QString id = catalog_->idForArgument(preset.model);
+  const QString presetModel = QString::fromStdString(preset.model);
+  if (!presetModel.isEmpty() && modelArgumentFor(modelId_) != presetModel) {
+    const QString id = catalog_->idForArgument(presetModel);
     bool usable = false;
     for (const ModelChoice& c : catalog_->choices())
       if (c.id == id) usable = c.usable;
@@ -882,7 +863,7 @@ void MainWindow::applyPreset(const Preset& preset) {
       messages_->showMessage(MessageBar::Level::Warning,
                              tr("The preset was made with model '%1', which is not installed; the current model "
                                 "is kept.")
-                                 .arg(preset.model),
+                                 .arg(presetModel),
                              tr("Manage models…"), [this] { showModelManager(); });
   }
   if (!switchTo.isEmpty()) {

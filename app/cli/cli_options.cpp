@@ -1,37 +1,14 @@
 #include "cli_options.h"
 
+#include <CLI/App.hpp>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "core/util/error.h"
 
 namespace impasto::cli {
 namespace {
-
-Error usageError(const std::string& message) {
-  return Error(ErrorKind::Usage, message + " (see impasto-cli --help)");
-}
-
-double parseNumber(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    double value = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(value)) return value;
-  } catch (const std::exception&) {
-  }
-  throw usageError(flag + " expects a number, got '" + text + "'");
-}
-
-long long parseInteger(const std::string& flag, const std::string& text, long long min, long long max) {
-  try {
-    std::size_t used = 0;
-    long long value = std::stoll(text, &used);
-    if (used == text.size() && value >= min && value <= max) return value;
-  } catch (const std::exception&) {
-  }
-  throw usageError(flag + " expects a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
-                   ", got '" + text + "'");
-}
 
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> items;
@@ -41,122 +18,150 @@ std::vector<std::string> splitList(const std::string& text) {
   return items;
 }
 
+double parseNumber(const std::string& flag, const std::string& text) {
+  double value = 0.0;
+  if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value))
+    throw Error(ErrorKind::Usage, flag + " expects a number, got '" + text + "'");
+  return value;
+}
+
 // "relu1_1:0.5,relu2_1" -> λ per layer; layers without λ share the rest equally.
 std::map<std::string, double> parseStyleLayers(const std::string& text) {
   std::map<std::string, double> layers;
   std::vector<std::string> unweighted;
   for (const auto& item : splitList(text)) {
-    auto colon = item.find(':');
-    if (colon == std::string::npos) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos)
       unweighted.push_back(item);
-    } else {
+    else
       layers[item.substr(0, colon)] = parseNumber("--style-layers", item.substr(colon + 1));
-    }
   }
   for (const auto& name : unweighted) layers[name] = 1.0 / double(unweighted.size() + layers.size());
-  if (layers.empty()) throw usageError("--style-layers needs at least one layer name");
+  if (layers.empty()) throw Error(ErrorKind::Usage, "--style-layers needs at least one layer name");
   return layers;
+}
+
+std::string choices(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : "|") + name;
+  return text;
+}
+
+// An option whose value is applied to the preset the moment it is parsed, so
+// that options and --preset take effect in command-line order.
+template <typename T, typename Apply>
+CLI::Option* addApplied(CLI::App& app, const std::string& flag, const std::string& help, Apply apply) {
+  return app.add_option_function<T>(flag, apply, help)->trigger_on_parse();
 }
 
 }  // namespace
 
-std::string usageText() {
-  return R"(Usage: impasto-cli --content FILE --style FILE [--style FILE ...] --output FILE [options]
-       impasto-cli models list|download NAME|import FILE|verify
-
-Renders the content image in the style of the style image(s) (Gatys et al.).
-
-Options:
-  --content FILE            content photograph
-  --style FILE              style image; repeat for several
-  --style-blend w1,w2,...   blend weights of the style images (default: equal)
-  --output FILE             result (.png, .jpg, .tif); written atomically
-  --model NAME|FILE         installed model name or a model file (default: vgg19)
-  --size N                  longest side of the result in pixels (default: 512)
-  --iterations N            optimisation steps (default: 500)
-  --alpha A                 content weight α (default: from the model)
-  --beta B                  style weight β (default: from the model)
-  --style-layers L[:λ],...  style layers and their weights λ (default: from the model)
-  --content-layer L         content layer (default: from the model)
-  --tv W                    total-variation weight (default: 0)
-  --init content|noise|FILE starting image (default: content)
-  --optimizer lbfgs|adam    (default: lbfgs)
-  --lr X                    learning rate (default: 1 for L-BFGS, 0.02 for Adam)
-  --pooling max|avg         replace the model's pooling layers
-  --seed N                  random seed (default: 0)
-  --report-every K          progress every K steps (default: 1)
-  --save-every K            also save OUTPUT-NNNN.ext every K steps
-  --threads N               CPU threads (default: all cores)
-  --json                    one JSON object per line on stdout
-  --help, --version
-
-Exit codes: 0 done, 2 usage error, 3 unreadable input, model or output, 4 download failed,
-130 interrupted (the current image is saved first).
-)";
+Preset CliOptions::defaultPreset() {
+  Preset preset;
+  preset.model = "vgg19";
+  preset.settings.alphaFromModel = true;
+  preset.settings.betaFromModel = true;
+  return preset;
 }
 
-CliOptions parseCommandLine(const std::vector<std::string>& args) {
-  CliOptions options;
-  RenderSettings& s = options.settings;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw usageError(flag + " needs a value");
-      return args[++i];
-    };
-    if (flag == "--help" || flag == "-h") options.help = true;
-    else if (flag == "--version") options.version = true;
-    else if (flag == "--json") options.json = true;
-    else if (flag == "--content") options.content = value();
-    else if (flag == "--style") options.styles.push_back(value());
-    else if (flag == "--output" || flag == "-o") options.output = value();
-    else if (flag == "--model") options.model = value();
-    else if (flag == "--style-blend") {
-      for (const auto& w : splitList(value())) options.styleBlend.push_back(parseNumber(flag, w));
-    } else if (flag == "--size") s.size = int(parseInteger(flag, value(), 16, 16384));
-    else if (flag == "--iterations") s.iterations = int(parseInteger(flag, value(), 0, 1000000));
-    else if (flag == "--alpha") {
-      s.weights.alpha = parseNumber(flag, value());
-      options.alphaSet = true;
-    } else if (flag == "--beta") {
-      s.weights.beta = parseNumber(flag, value());
-      options.betaSet = true;
-    } else if (flag == "--style-layers") s.weights.styleLayers = parseStyleLayers(value());
-    else if (flag == "--content-layer") s.contentLayer = value();
-    else if (flag == "--tv") s.weights.tv = parseNumber(flag, value());
-    else if (flag == "--init") {
-      const std::string& v = value();
-      if (v == "content") s.init = InitKind::Content;
-      else if (v == "noise") s.init = InitKind::Noise;
-      else {
-        s.init = InitKind::Image;
-        options.initFile = v;
-      }
-    } else if (flag == "--optimizer") {
-      const std::string& v = value();
-      if (v == "lbfgs") s.optimizer = Optimizer::Lbfgs;
-      else if (v == "adam") s.optimizer = Optimizer::Adam;
-      else throw usageError("--optimizer must be lbfgs or adam, got '" + v + "'");
-    } else if (flag == "--lr") s.learningRate = parseNumber(flag, value());
-    else if (flag == "--pooling") {
-      const std::string& v = value();
-      if (v == "max") options.pooling = Pooling::Max;
-      else if (v == "avg") options.pooling = Pooling::Avg;
-      else throw usageError("--pooling must be max or avg, got '" + v + "'");
-    } else if (flag == "--seed") s.seed = std::uint64_t(parseInteger(flag, value(), 0, (1LL << 62)));
-    else if (flag == "--report-every") options.reportEvery = int(parseInteger(flag, value(), 1, 1000000));
-    else if (flag == "--save-every") options.saveEvery = int(parseInteger(flag, value(), 0, 1000000));
-    else if (flag == "--threads") s.threads = int(parseInteger(flag, value(), 1, 1024));
-    else throw usageError("Unknown option '" + flag + "'");
-  }
-  if (options.help || options.version) return options;
-  if (options.content.empty()) throw usageError("Missing --content FILE");
-  if (options.styles.empty()) throw usageError("Missing --style FILE");
-  if (options.output.empty()) throw usageError("Missing --output FILE");
-  if (!options.styleBlend.empty() && options.styleBlend.size() != options.styles.size())
-    throw usageError("--style-blend needs one weight per --style (" + std::to_string(options.styles.size()) + ")");
-  if (s.learningRate < 0.0) throw usageError("--lr must be positive");
-  return options;
+void addRenderOptions(CLI::App& app, CliOptions& o) {
+  Preset& p = o.preset;
+  RenderSettings& s = p.settings;
+  app.add_option("--content", o.content, "content photograph")->type_name("FILE");
+  app.add_option("--style", o.styles, "style image; repeat for several")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("-o,--output", o.output, "result (.png, .jpg, .tif); written atomically")->type_name("FILE");
+  addApplied<std::string>(
+      app, "--preset", "settings from a preset .json or a PNG Impasto exported; flags after it override it",
+      [&p](const std::string& file) { loadPresetFile(file, p); })
+      ->type_name("FILE");
+  addApplied<std::string>(app, "--model", "installed model name or a model file (default: vgg19)",
+                          [&p](const std::string& v) {
+                            // A file by its absolute path, so the preset the output embeds finds it anywhere.
+                            std::error_code ec;
+                            p.model = std::filesystem::is_regular_file(v, ec)
+                                          ? std::filesystem::absolute(v).lexically_normal().string()
+                                          : v;
+                          })
+      ->type_name("NAME|FILE");
+  addApplied<std::string>(app, "--style-blend", "blend weights of the style images (default: equal)",
+                          [&p](const std::string& v) {
+                            p.styleBlend.clear();
+                            for (const auto& w : splitList(v))
+                              p.styleBlend.push_back(parseNumber("--style-blend", w));
+                          })
+      ->type_name("W1,W2,...");
+  addApplied<int>(app, "--size", "longest side of the result in pixels (default: 512)",
+                  [&s](int v) { s.size = v; })
+      ->type_name("N")
+      ->check(CLI::Range(kMinSize, kMaxSize));
+  addApplied<int>(app, "--iterations", "optimisation steps (default: 500)", [&s](int v) { s.iterations = v; })
+      ->type_name("N")
+      ->check(CLI::Range(0, kMaxIterations));
+  addApplied<double>(app, "--alpha", "content weight α (default: from the model)", [&s](double v) {
+    s.weights.alpha = v;
+    s.alphaFromModel = false;
+  })->type_name("A");
+  addApplied<double>(app, "--beta", "style weight β (default: from the model)", [&s](double v) {
+    s.weights.beta = v;
+    s.betaFromModel = false;
+  })->type_name("B");
+  addApplied<std::string>(app, "--style-layers", "style layers and their weights λ (default: from the model)",
+                          [&s](const std::string& v) { s.weights.styleLayers = parseStyleLayers(v); })
+      ->type_name("L[:λ],...");
+  addApplied<std::string>(app, "--content-layer", "content layer (default: from the model)",
+                          [&s](const std::string& v) { s.contentLayer = v; })
+      ->type_name("L");
+  addApplied<double>(app, "--tv", "total-variation weight (default: 0)", [&s](double v) {
+    s.weights.tv = v;
+  })->type_name("W");
+  addApplied<std::string>(app, "--init", "starting image (default: content)", [&p](const std::string& v) {
+    if (v == "content" || v == "noise") {
+      p.settings.init = parseSpelling<InitKind>(v, "--init");
+      p.initImage.clear();
+    } else {
+      p.settings.init = InitKind::Image;
+      // Absolute, so that the preset embedded in the output finds it from anywhere.
+      p.initImage = std::filesystem::absolute(v).lexically_normal().string();
+    }
+  })->type_name("content|noise|FILE");
+  addApplied<std::string>(app, "--optimizer", "(default: lbfgs)", [&s](const std::string& v) {
+    s.optimizer = parseSpelling<Optimizer>(v, "--optimizer");
+  })->type_name(choices(spellings<Optimizer>()));
+  addApplied<double>(app, "--lr", "learning rate (default: 1 for L-BFGS, 0.02 for Adam)",
+                     [&s](double v) { s.learningRate = v; })
+      ->type_name("X")
+      ->check(CLI::NonNegativeNumber);
+  addApplied<std::string>(app, "--pooling", "replace the model's pooling layers", [&p](const std::string& v) {
+    p.pooling = parseSpelling<Pooling>(v, "--pooling");
+  })->type_name(choices(spellings<Pooling>()));
+  addApplied<std::uint64_t>(app, "--seed", "random seed (default: 0)", [&s](std::uint64_t v) { s.seed = v; })
+      ->type_name("N")
+      ->check(CLI::Range(std::uint64_t(0), kMaxSeed));
+  addApplied<int>(app, "--threads", "CPU threads (default: all cores)", [&s](int v) { s.threads = v; })
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--report-every", o.reportEvery, "progress every K steps (default: 1)")
+      ->type_name("K")
+      ->check(CLI::Range(1, kMaxIterations));
+  app.add_option("--save-every", o.saveEvery, "also save OUTPUT-NNNN.ext every K steps")
+      ->type_name("K")
+      ->check(CLI::Range(0, kMaxIterations));
+  app.add_flag("--json", o.json, "one JSON object per line on stdout");
+}
+
+void checkRenderOptions(const CliOptions& o) {
+  if (o.content.empty()) throw Error(ErrorKind::Usage, "Missing --content FILE");
+  if (o.styles.empty()) throw Error(ErrorKind::Usage, "Missing --style FILE");
+  if (o.output.empty()) throw Error(ErrorKind::Usage, "Missing --output FILE");
+  const auto& blend = o.preset.styleBlend;
+  if (!blend.empty() && blend.size() != o.styles.size())
+    throw Error(ErrorKind::Usage, "--style-blend needs one weight per --style (" +
+                                      std::to_string(o.styles.size()) + "), got " +
+                                      std::to_string(blend.size()));
+  if (o.preset.settings.init == InitKind::Image && o.preset.initImage.empty())
+    throw Error(ErrorKind::Usage, "--init image needs a file: --init FILE");
 }
 
 }  // namespace impasto::cli

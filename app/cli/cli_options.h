@@ -3,33 +3,37 @@
 #include <string>
 #include <vector>
 
-#include "core/models/model.h"
-#include "core/engine/render.h"
+#include "core/settings/preset.h"
+
+namespace CLI {
+class App;
+}
 
 namespace impasto::cli {
 
-// A parsed `impasto-cli` render command line.
+// A parsed `impasto-cli` render command line. Everything that shapes the
+// picture is in `preset`, the same record the studio saves and every export
+// embeds, so `--preset FILE` and the flags edit one thing.
 struct CliOptions {
   std::string content;
   std::vector<std::string> styles;
-  std::vector<double> styleBlend;
   std::string output;
-  std::string model = "vgg19";
-  std::string initFile;  // for --init FILE
-  Pooling pooling = Pooling::AsTrained;
-  bool alphaSet = false;
-  bool betaSet = false;
+  Preset preset = defaultPreset();
   int reportEvery = 1;
   int saveEvery = 0;
   bool json = false;
-  bool help = false;
-  bool version = false;
-  RenderSettings settings;
+
+  // The CLI's starting point: the default model, α and β from its manifest.
+  static Preset defaultPreset();
 };
 
-// Throws impasto::Error(Usage) with a one-line message on bad flags.
-CliOptions parseCommandLine(const std::vector<std::string>& args);
+// Adds the render flags to app (the command without a subcommand). They apply
+// to options.preset in the order given, so a flag after --preset overrides
+// the preset and one before it is overridden. Bad values throw Error(Usage).
+void addRenderOptions(CLI::App& app, CliOptions& options);
 
-std::string usageText();
+// Checks what the flags cannot check one by one (required files, one blend
+// weight per style). Throws Error(Usage).
+void checkRenderOptions(const CliOptions& options);
 
 }  // namespace impasto::cli

@@ -1,4 +1,7 @@
 // impasto-cli: renders style-transfer jobs without a window.
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -6,17 +9,17 @@
 #include <vector>
 
 #include "cli_options.h"
-#include "core/util/version.h"
-#include "core/io/atomic_file.h"
 #include "core/engine/cpu_allocator.h"
-#include "core/util/error.h"
-#include "core/io/image_io.h"
-#include "core/models/model.h"
 #include "core/engine/render.h"
-#include "exit_codes.h"
-#include "progress_reporter.h"
+#include "core/io/atomic_file.h"
+#include "core/io/image_io.h"
 #include "core/library/model_library.h"
+#include "core/models/model.h"
+#include "core/util/error.h"
+#include "core/util/version.h"
+#include "exit_codes.h"
 #include "models_command.h"
+#include "progress_reporter.h"
 
 namespace {
 
@@ -40,42 +43,33 @@ bool sameFile(const fs::path& a, const fs::path& b) {
 void checkOutput(const cli::CliOptions& options) {
   const fs::path output(options.output);
   if (!isSupportedOutputExtension(output))
-    throw Error(ErrorKind::Usage, "Output '" + options.output + "' must end in .png, .jpg, .jpeg, .tif or .tiff");
+    throw Error(ErrorKind::Usage,
+                "Output '" + options.output + "' must end in .png, .jpg, .jpeg, .tif or .tiff");
   std::vector<std::string> inputs = options.styles;
   inputs.push_back(options.content);
-  if (!options.initFile.empty()) inputs.push_back(options.initFile);
+  if (!options.preset.initImage.empty()) inputs.push_back(options.preset.initImage);
   for (const auto& input : inputs)
     if (sameFile(input, output))
-      throw Error(ErrorKind::Usage, "Output '" + options.output + "' is one of the inputs; choose another name");
+      throw Error(ErrorKind::Usage,
+                  "Output '" + options.output + "' is one of the inputs; choose another name");
   checkOutputWritable(output);
 }
 
-int renderCommand(const std::vector<std::string>& args) {
-  cli::CliOptions options = cli::parseCommandLine(args);
-  if (options.help) {
-    std::cout << cli::usageText();
-    return 0;
-  }
-  if (options.version) {
-    std::cout << "impasto-cli " << version() << " (" << computeDeviceName() << ")\n";
-    return 0;
-  }
+int renderCommand(cli::CliOptions options) {
+  cli::checkRenderOptions(options);
   checkOutput(options);
+  Preset& preset = options.preset;
 
   RenderJob job;
   job.content = loadImage(options.content);
   for (const auto& style : options.styles) job.styles.push_back(loadImage(style));
-  job.styleBlend = options.styleBlend;
-  if (!options.initFile.empty()) job.initImage = loadImage(options.initFile);
-  job.model = loadModelFile(resolveModelArgument(options.model), options.pooling);
-
-  RenderSettings& settings = job.settings;
-  settings = options.settings;
-  const ModelManifest& manifest = job.model->manifest();
-  if (!options.alphaSet) settings.weights.alpha = manifest.defaultAlpha.value_or(kDefaultAlpha);
-  if (!options.betaSet) settings.weights.beta = manifest.defaultBeta.value_or(kDefaultBeta);
-  settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, settings.iterations);
-  settings = resolveSettings(settings, *job.model);
+  job.styleBlend = preset.styleBlend;
+  if (preset.settings.init == InitKind::Image) job.initImage = loadImage(preset.initImage);
+  job.model = loadModelFile(resolveModelArgument(preset.model), preset.pooling);
+  job.settings = preset.settings;
+  job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
+  job.settings = resolveSettings(job.settings, *job.model);
+  preset.settings = job.settings;  // what the output embeds: the resolved values
 
   cli::ProgressReporter reporter(options.json, options.reportEvery, options.saveEvery, options.output);
   RenderControl control;
@@ -85,17 +79,57 @@ int renderCommand(const std::vector<std::string>& args) {
   activeControl = nullptr;
 
   SaveOptions save;
-  save.pngText["impasto:settings"] = describeSettings(settings, job.model->manifest().name);
+  save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
+  save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
   reporter.finish(result, options.output);
   return result.cancelled ? 130 : 0;
+}
+
+const char* const kFooter =
+    "Exit codes: 0 done, 2 usage error, 3 unreadable input, model or output, 4 download failed,\n"
+    "130 interrupted (the current image is saved first).";
+
+// "impasto-cli models download --help": the help of the deepest command given.
+std::string helpCommand(const CLI::App& app) {
+  std::string command = app.get_name();
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    command += " " + at->get_name();
+  }
+  return command + " --help";
+}
+
+int run(int argc, char** argv) {
+  CLI::App app(
+      "Renders the content image in the style of the style image(s) (Gatys et al.).\n\n"
+      "  impasto-cli --content FILE --style FILE [--style FILE ...] --output FILE [OPTIONS]\n"
+      "  impasto-cli models list|download NAME|import FILE|verify   (impasto-cli models --help)\n",
+      "impasto-cli");
+  app.footer(kFooter);
+  app.get_formatter()->column_width(34);
+  app.set_version_flag(
+      "--version", [] { return std::string("impasto-cli ") + version() + " (" + computeDeviceName() + ")"; });
+  cli::CliOptions options;
+  cli::addRenderOptions(app, options);
+  std::function<int()> subcommand;
+  addModelsCommand(app, subcommand);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);  // the help of the command it follows, on stdout, exit 0
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw Error(ErrorKind::Usage, e.what() + std::string(" (see ") + helpCommand(app) + ")");
+  }
+  if (subcommand) return subcommand();
+  return renderCommand(std::move(options));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   installReusingCpuAllocator();
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "models") return runModelsCommand({args.begin() + 1, args.end()});
-  return runReportingErrors([&] { return renderCommand(args); });
+  return runReportingErrors([&] { return run(argc, argv); });
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <CLI/App.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -12,8 +13,8 @@
 #include <sstream>
 
 #include "core/library/downloader.h"
-#include "core/util/error.h"
 #include "core/library/model_library.h"
+#include "core/util/error.h"
 #include "core/util/text.h"
 #include "exit_codes.h"
 
@@ -50,58 +51,12 @@ class InterruptGuard {
   struct sigaction oldTerm_ {};
 };
 
-const char* const kUsage =
-    "Usage: impasto-cli models COMMAND\n"
-    "\n"
-    "Commands:\n"
-    "  list                          the known models and whether they are installed\n"
-    "  download NAME [--mirror URL]  download, verify and install a model; an interrupted\n"
-    "                                download resumes where it stopped\n"
-    "  import FILE [--manifest M]    install a model file you already have (for example one\n"
-    "                                downloaded on another computer); it is checked and copied\n"
-    "  verify                        re-check the SHA-256 of every installed file\n"
-    "\n"
+const char* const kEnvironment =
     "Environment:\n"
     "  IMPASTO_MODEL_DIR     where models are kept (default ~/.cache/impasto/models)\n"
     "  IMPASTO_MODEL_MIRROR  a server or folder that replaces the download hosts,\n"
     "                        keeping the URL paths (same as --mirror)\n"
     "  https_proxy, http_proxy, no_proxy  are honoured for downloads\n";
-
-[[noreturn]] void usageError(const std::string& message) {
-  throw Error(ErrorKind::Usage, message + "\nRun 'impasto-cli models --help' for the commands.");
-}
-
-// Splits the arguments after the command into positionals and --flag values.
-struct Arguments {
-  std::vector<std::string> positional;
-  std::string mirror;
-  std::string manifest;
-};
-
-Arguments parseArguments(const std::vector<std::string>& args, bool allowMirror, bool allowManifest) {
-  Arguments parsed;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](const std::string& flag, std::string& into) {
-      if (arg == flag) {
-        if (i + 1 >= args.size()) usageError(flag + " needs a value");
-        into = args[++i];
-        return true;
-      }
-      if (arg.rfind(flag + "=", 0) == 0) {
-        into = arg.substr(flag.size() + 1);
-        return true;
-      }
-      return false;
-    };
-    if (allowMirror && value("--mirror", parsed.mirror)) continue;
-    if (allowManifest && value("--manifest", parsed.manifest)) continue;
-    if (arg.size() > 1 && arg[0] == '-')
-      usageError("Unknown option '" + arg + "' for 'models " + args[0] + "'");
-    parsed.positional.push_back(arg);
-  }
-  return parsed;
-}
 
 // A one-line bar on a terminal: bytes, rate and ETA. Nothing in logs, where a
 // line per update would bury the result.
@@ -182,9 +137,7 @@ int listModels(const ModelLibrary& library) {
   return 0;
 }
 
-int downloadModel(const ModelLibrary& library, const Arguments& args) {
-  if (args.positional.size() != 1) usageError("Usage: impasto-cli models download NAME [--mirror URL]");
-  const std::string& name = args.positional[0];
+int downloadModel(const ModelLibrary& library, const std::string& name, const std::string& mirrorFlag) {
   const RegistryEntry* entry = library.find(name);
   if (entry == nullptr) {
     library.resolveModelArgument(name);  // explains an unknown name or an imported model
@@ -195,7 +148,7 @@ int downloadModel(const ModelLibrary& library, const Arguments& args) {
     std::cout << "'" << name << "' is already installed: " << weights.string() << "\n";
     return 0;
   }
-  const std::string mirror = effectiveMirror(args.mirror);
+  const std::string mirror = effectiveMirror(mirrorFlag);
   std::cerr << "Downloading '" << name << "' ("
             << (entry->downloadSize > 0
                     ? (entry->downloadSizeExact ? "" : "about ") + formatByteSize(entry->downloadSize)
@@ -211,24 +164,21 @@ int downloadModel(const ModelLibrary& library, const Arguments& args) {
         [&](std::int64_t done, std::int64_t total, double rate, double eta) {
           bar.update(done, total, rate, eta);
         },
-        &interrupted, args.mirror);
+        &interrupted, mirrorFlag);
   }
   std::cout << "Installed '" << name << "': " << weights.string() << "\n";
   return 0;
 }
 
-int importModel(const ModelLibrary& library, const Arguments& args) {
-  if (args.positional.size() != 1)
-    usageError("Usage: impasto-cli models import FILE [--manifest MANIFEST.json]");
-  std::cerr << "Checking " << args.positional[0] << " (hash, then a test run)...\n";
-  const fs::path weights = library.importFile(args.positional[0], args.manifest);
+int importModel(const ModelLibrary& library, const std::string& file, const std::string& manifest) {
+  std::cerr << "Checking " << file << " (hash, then a test run)...\n";
+  const fs::path weights = library.importFile(file, manifest);
   std::cout << "Installed '" << weights.parent_path().filename().string() << "': " << weights.string()
             << "\n";
   return 0;
 }
 
-int verifyModels(const ModelLibrary& library, const Arguments& args) {
-  if (!args.positional.empty()) usageError("Usage: impasto-cli models verify");
+int verifyModels(const ModelLibrary& library) {
   const auto checks = library.verify();
   if (checks.empty()) {
     std::cout << "No models are installed in " << library.cacheDir().string() << ".\n";
@@ -252,24 +202,43 @@ int verifyModels(const ModelLibrary& library, const Arguments& args) {
 
 }  // namespace
 
-int runModelsCommand(const std::vector<std::string>& args) {
-  return runReportingErrors([&] {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-      (args.empty() ? std::cerr : std::cout) << kUsage;
-      return args.empty() ? 2 : 0;
-    }
-    const std::string& command = args[0];
-    const ModelLibrary library;
-    if (command == "list") {
-      if (!parseArguments(args, false, false).positional.empty())
-        usageError("Usage: impasto-cli models list");
-      return listModels(library);
-    }
-    if (command == "download") return downloadModel(library, parseArguments(args, true, false));
-    if (command == "import") return importModel(library, parseArguments(args, false, true));
-    if (command == "verify") return verifyModels(library, parseArguments(args, false, false));
-    usageError("Unknown command 'models " + command + "'");
+void addModelsCommand(CLI::App& app, std::function<int()>& command) {
+  CLI::App* models = app.add_subcommand("models", "list, download, import and verify models");
+  models->require_subcommand(1);
+  models->footer(kEnvironment);
+  // The arguments outlive parsing: the chosen command runs afterwards.
+  auto args = std::make_shared<std::pair<std::string, std::string>>();
+
+  models->add_subcommand("list", "the known models and whether they are installed")->callback([&command] {
+    command = [] { return listModels(ModelLibrary()); };
   });
+
+  CLI::App* download = models->add_subcommand(
+      "download", "download, verify and install a model; an interrupted download resumes where it stopped");
+  download->add_option("NAME", args->first, "a model name from 'impasto-cli models list'")->required();
+  download->add_option("--mirror", args->second, "a server or folder with the same paths as the public hosts")
+      ->type_name("URL");
+  download->callback([&command, args] {
+    command = [args] { return downloadModel(ModelLibrary(), args->first, args->second); };
+  });
+
+  CLI::App* import = models->add_subcommand(
+      "import",
+      "install a model file you already have (for example one downloaded on another computer); "
+      "it is checked and copied");
+  import->add_option("FILE", args->first, "the weights file (.pth, .onnx, .caffemodel or model.json)")
+      ->required();
+  import->add_option("--manifest", args->second, "a manifest naming its layers and preprocessing")
+      ->type_name("M");
+  import->callback([&command, args] {
+    command = [args] { return importModel(ModelLibrary(), args->first, args->second);
+};
+}  // namespace impasto
+);
+
+models->add_subcommand("verify", "re-check the SHA-256 of every installed file")->callback([&command] {
+  command = [] { return verifyModels(ModelLibrary()); };
+});
 }
 
 }  // namespace impasto

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -21,16 +20,23 @@ std::string snapshotPath(const std::string& output, int iteration) {
 }
 
 ProgressReporter::ProgressReporter(bool json, int reportEvery, int saveEvery, std::string output)
-    : json_(json), terminal_(isatty(STDERR_FILENO) != 0), reportEvery_(reportEvery), saveEvery_(saveEvery),
+    : json_(json),
+      terminal_(isatty(STDERR_FILENO) != 0),
+      reportEvery_(reportEvery),
+      saveEvery_(saveEvery),
       output_(std::move(output)) {}
 
 void ProgressReporter::onStep(const StepReport& r) {
   if (r.iteration % reportEvery_ != 0 && r.iteration != r.iterations) return;
   if (json_) {
-    nlohmann::json line{{"iteration", r.iteration},     {"iterations", r.iterations},
-                        {"loss", r.loss},               {"content_loss", r.contentLoss},
-                        {"style_loss", r.styleLoss},    {"style_loss_per_layer", r.styleLossPerLayer},
-                        {"tv_loss", r.tvLoss},          {"elapsed_s", r.elapsedSeconds}};
+    nlohmann::json line{{"iteration", r.iteration},
+                        {"iterations", r.iterations},
+                        {"loss", r.loss},
+                        {"content_loss", r.contentLoss},
+                        {"style_loss", r.styleLoss},
+                        {"style_loss_per_layer", r.styleLossPerLayer},
+                        {"tv_loss", r.tvLoss},
+                        {"elapsed_s", r.elapsedSeconds}};
     std::cout << line.dump() << std::endl;
     return;
   }
@@ -56,7 +62,8 @@ void ProgressReporter::onFrame(int iteration, const cv::Mat& frame) {
 void ProgressReporter::finish(const RenderResult& result, const std::string& output) {
   if (terminal_ && !json_) std::cerr << "\n";
   if (json_) {
-    nlohmann::json line{{"done", true},      {"output", output},
+    nlohmann::json line{{"done", true},
+                        {"output", output},
                         {"iteration", result.iterations},
                         {"cancelled", result.cancelled},
                         {"loss", result.last.loss},

@@ -1,22 +1,22 @@
 #include "core/engine/render.h"
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <thread>
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/rand.h>
-#include <opencv2/imgproc.hpp>
 #include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
-#include "core/util/error.h"
-#include "core/io/image_io.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
+#include "core/io/image_io.h"
+#include "core/util/error.h"
 
 namespace impasto {
 
@@ -49,7 +49,8 @@ at::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, co
     case InitKind::Image: {
       if (job.initImage.empty()) throw Error(ErrorKind::Usage, "No init image given");
       cv::Mat resized;
-      cv::resize(job.initImage, resized, cv::Size(int(content.size(3)), int(content.size(2))), 0, 0, cv::INTER_AREA);
+      cv::resize(job.initImage, resized, cv::Size(int(content.size(3)), int(content.size(2))), 0, 0,
+                 cv::INTER_AREA);
       return imageToTensor(resized);
     }
   }
@@ -57,8 +58,10 @@ at::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, co
 }
 
 void applyThreads(int threads) {
-  if (threads > 0) at::set_num_threads(threads);
-  else at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  if (threads > 0)
+    at::set_num_threads(threads);
+  else
+    at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 }  // namespace
@@ -79,33 +82,42 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
 
     at::Tensor content = imageToTensor(resizeToLongest(job.content, settings.size));
     std::vector<at::Tensor> styles;
-    for (const auto& style : job.styles) styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
+    for (const auto& style : job.styles)
+      styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
     at::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
 
-    CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights, device);
+    CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights,
+                      device);
     Stepper stepper(settings.optimizer, settings.learningRate, generated);
     observer.onStarted(int(content.size(3)), int(content.size(2)));
 
     RenderResult result;
     const auto start = Clock::now();
     Clock::duration pausedFor{};
+    auto nextChange = settings.weightChanges.begin();  // replayed from a preset
     for (int i = 1; i <= settings.iterations; ++i) {
       if (control.paused()) {
         const auto pauseStart = Clock::now();
-        while (control.paused() && !control.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        while (control.paused() && !control.cancelled())
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
         pausedFor += Clock::now() - pauseStart;
       }
       if (control.cancelled()) {
         result.cancelled = true;
         break;
       }
-      if (auto weights = control.takeWeights()) {
-        cost.setWeights(*weights);
+      StepReport& report = result.last;
+      std::optional<LossWeights> scheduled;
+      for (; nextChange != settings.weightChanges.end() && nextChange->fromIteration <= i; ++nextChange)
+        scheduled = nextChange->weights;
+      report.newWeights = control.takeWeights();  // the studio's sliders win over a replay
+      if (!report.newWeights) report.newWeights = scheduled;
+      if (report.newWeights) {
+        cost.setWeights(*report.newWeights);
         stepper.reset();  // the old curvature belongs to the old cost
       }
       CostTerms terms = stepper.step(cost);
 
-      StepReport& report = result.last;
       report.iteration = i;
       report.iterations = settings.iterations;
       report.loss = terms.total.item<double>();

@@ -5,11 +5,10 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "core/models/model.h"
 #include "core/settings/render_settings.h"
@@ -18,10 +17,10 @@ namespace impasto {
 
 // Everything a render needs, copied in before the worker starts (conventions §2).
 struct RenderJob {
-  cv::Mat content;              // CV_32FC3 RGB [0, 1], any size (resized to settings.size)
-  std::vector<cv::Mat> styles;  // one or more, same format
+  cv::Mat content;                 // CV_32FC3 RGB [0, 1], any size (resized to settings.size)
+  std::vector<cv::Mat> styles;     // one or more, same format
   std::vector<double> styleBlend;  // one weight per style; empty: equal
-  cv::Mat initImage;            // for InitKind::Image
+  cv::Mat initImage;               // for InitKind::Image
   ModelPtr model;
   RenderSettings settings;
 };
@@ -32,10 +31,14 @@ struct StepReport {
   int iterations = 0;
   double loss = 0.0;
   double contentLoss = 0.0;
-  double styleLoss = 0.0;  // Σ_l λ_l·J_style^l
+  double styleLoss = 0.0;                           // Σ_l λ_l·J_style^l
   std::map<std::string, double> styleLossPerLayer;  // J_style^l, unweighted
   double tvLoss = 0.0;
   double elapsedSeconds = 0.0;  // since the optimisation started
+  // Set on the step that first used weights submitted through RenderControl
+  // (or scheduled in settings.weightChanges): record {iteration, *newWeights}
+  // to replay the render.
+  std::optional<LossWeights> newWeights;
 };
 
 // Called on the render thread: keep the work short and copy what you keep.

@@ -1,5 +1,7 @@
 #include "core/io/image_io.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -10,13 +12,12 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <optional>
-#include <string_view>
-#include <vector>
-
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "core/io/atomic_file.h"
 #include "core/util/error.h"
@@ -33,11 +34,16 @@ enum class Format { Jpeg, Png, Tiff, WebP, Bmp };
 
 const char* formatName(Format format) {
   switch (format) {
-    case Format::Jpeg: return "JPEG";
-    case Format::Png: return "PNG";
-    case Format::Tiff: return "TIFF";
-    case Format::WebP: return "WebP";
-    case Format::Bmp: return "BMP";
+    case Format::Jpeg:
+      return "JPEG";
+    case Format::Png:
+      return "PNG";
+    case Format::Tiff:
+      return "TIFF";
+    case Format::WebP:
+      return "WebP";
+    case Format::Bmp:
+      return "BMP";
   }
   return "image";
 }
@@ -51,9 +57,7 @@ struct Header {
   // can be shown an upright file (see loadImage).
   std::optional<std::uint64_t> tiffOrientationAt;
   bool tiffBigEndian = false;
-  ImageSize displayed() const {
-    return orientation >= 5 ? ImageSize{stored.height, stored.width} : stored;
-  }
+  ImageSize displayed() const { return orientation >= 5 ? ImageSize{stored.height, stored.width} : stored; }
 };
 
 // ---------------------------------------------------------------- byte access
@@ -119,8 +123,12 @@ std::uint32_t be16(std::string_view b, std::size_t i) { return byteAt(b, i) << 8
 std::uint32_t le16(std::string_view b, std::size_t i) { return byteAt(b, i + 1) << 8 | byteAt(b, i); }
 std::uint32_t be32(std::string_view b, std::size_t i) { return be16(b, i) << 16 | be16(b, i + 2); }
 std::uint32_t le32(std::string_view b, std::size_t i) { return le16(b, i + 2) << 16 | le16(b, i); }
-std::uint64_t le64(std::string_view b, std::size_t i) { return std::uint64_t(le32(b, i + 4)) << 32 | le32(b, i); }
-std::uint64_t be64(std::string_view b, std::size_t i) { return std::uint64_t(be32(b, i)) << 32 | be32(b, i + 4); }
+std::uint64_t le64(std::string_view b, std::size_t i) {
+  return std::uint64_t(le32(b, i + 4)) << 32 | le32(b, i);
+}
+std::uint64_t be64(std::string_view b, std::size_t i) {
+  return std::uint64_t(be32(b, i)) << 32 | be32(b, i + 4);
+}
 
 // ---------------------------------------------------------------- TIFF / EXIF
 
@@ -167,8 +175,8 @@ TiffTags parseTiffTags(Source& source) {
     count = u16(need(source, ifd, 2, "TIFF directory"), 0);
   }
   if (count > 65535) throw Corrupt{"the TIFF directory is too large"};
-  const std::string entries = need(source, ifd + countSize, static_cast<std::size_t>(count) * entrySize,
-                                   "TIFF directory");
+  const std::string entries =
+      need(source, ifd + countSize, static_cast<std::size_t>(count) * entrySize, "TIFF directory");
   TiffTags tags;
   tags.bigEndian = big;
   for (std::size_t e = 0; e < count; ++e) {
@@ -178,12 +186,17 @@ TiffTags parseTiffTags(Source& source) {
     const std::size_t valueAt = at + (bigTiff ? 12 : 8);
     // Values of one item sit in the entry itself, left-aligned.
     std::optional<std::uint64_t> value;
-    if (type == 3) value = u16(entries, valueAt);                // SHORT
-    else if (type == 4) value = u32(entries, valueAt);           // LONG
-    else if (type == 16 && bigTiff) value = u64(entries, valueAt);  // LONG8
+    if (type == 3)
+      value = u16(entries, valueAt);  // SHORT
+    else if (type == 4)
+      value = u32(entries, valueAt);  // LONG
+    else if (type == 16 && bigTiff)
+      value = u64(entries, valueAt);  // LONG8
     if (!value) continue;
-    if (tag == 256) tags.width = *value;
-    else if (tag == 257) tags.height = *value;
+    if (tag == 256)
+      tags.width = *value;
+    else if (tag == 257)
+      tags.height = *value;
     else if (tag == 274 && type == 3 && *value >= 1 && *value <= 8) {
       tags.orientation = static_cast<int>(*value);
       tags.orientationAt = ifd + countSize + valueAt;
@@ -339,7 +352,8 @@ Header probeWebP(Source& source) {
   header.format = Format::WebP;
   if (fourcc == "VP8 ") {
     // Key-frame tag (3 bytes), start code 9D 01 2A, then 14-bit sizes with 2 scale bits.
-    if (be16(chunk, 11) != 0x9D01 || byteAt(chunk, 13) != 0x2A) throw Corrupt{"the WebP VP8 frame is invalid"};
+    if (be16(chunk, 11) != 0x9D01 || byteAt(chunk, 13) != 0x2A)
+      throw Corrupt{"the WebP VP8 frame is invalid"};
     header.stored = {static_cast<int>(le16(chunk, 14) & 0x3FFF), static_cast<int>(le16(chunk, 16) & 0x3FFF)};
   } else if (fourcc == "VP8L") {
     if (byteAt(chunk, 8) != 0x2F) throw Corrupt{"the WebP lossless signature is invalid"};
@@ -347,8 +361,9 @@ Header probeWebP(Source& source) {
     header.stored = {static_cast<int>((bits & 0x3FFF) + 1), static_cast<int>(((bits >> 14) & 0x3FFF) + 1)};
   } else if (fourcc == "VP8X") {
     if (byteAt(chunk, 8) & 0x02) {
-      throw Unsupported{"is an animated WebP; Impasto reads still images only. "
-                        "Export one frame as PNG or JPEG and use that."};
+      throw Unsupported{
+          "is an animated WebP; Impasto reads still images only. "
+          "Export one frame as PNG or JPEG and use that."};
     }
     const std::uint32_t width = le32(chunk, 12) & 0xFFFFFF;
     const std::uint32_t height = (le32(chunk, 14) >> 8) & 0xFFFFFF;
@@ -387,7 +402,8 @@ bool bmpIsComplete(std::string_view data) {
   const std::uint32_t compression = le32(data, 30);
   if (compression != 0 && compression != 3) return true;  // RLE sizes are not predictable
   const std::uint64_t width = static_cast<std::uint32_t>(std::abs(static_cast<std::int32_t>(le32(data, 18))));
-  const std::uint64_t height = static_cast<std::uint32_t>(std::abs(static_cast<std::int32_t>(le32(data, 22))));
+  const std::uint64_t height =
+      static_cast<std::uint32_t>(std::abs(static_cast<std::int32_t>(le32(data, 22))));
   const std::uint64_t bitsPerPixel = le16(data, 28);
   const std::uint64_t rowBytes = (width * bitsPerPixel + 31) / 32 * 4;
   return data.size() >= le32(data, 10) + rowBytes * height;
@@ -399,7 +415,8 @@ std::optional<Format> sniff(std::string_view head) {
   if (head.size() >= 3 && byteAt(head, 0) == 0xFF && byteAt(head, 1) == 0xD8 && byteAt(head, 2) == 0xFF)
     return Format::Jpeg;
   if (head.substr(0, 8) == std::string_view(kPngSignature, 8)) return Format::Png;
-  if (head.substr(0, 4) == std::string_view("II*\0", 4) || head.substr(0, 4) == std::string_view("MM\0*", 4) ||
+  if (head.substr(0, 4) == std::string_view("II*\0", 4) ||
+      head.substr(0, 4) == std::string_view("MM\0*", 4) ||
       head.substr(0, 4) == std::string_view("II+\0", 4) || head.substr(0, 4) == std::string_view("MM\0+", 4))
     return Format::Tiff;
   if (head.size() >= 12 && head.substr(0, 4) == "RIFF" && head.substr(8, 4) == "WEBP") return Format::WebP;
@@ -429,7 +446,8 @@ Header probeHeader(const fs::path& path) {
   }
   const std::string head = source.read(0, 12);
   if (head.empty()) {
-    throw Error(ErrorKind::Input, path.string() + " is empty (0 bytes), so it is not an image Impasto can read (" +
+    throw Error(ErrorKind::Input, path.string() +
+                                      " is empty (0 bytes), so it is not an image Impasto can read (" +
                                       kReadableFormats + ").");
   }
   const std::optional<Format> format = sniff(head);
@@ -437,11 +455,21 @@ Header probeHeader(const fs::path& path) {
   Header header;
   try {
     switch (*format) {
-      case Format::Jpeg: header = probeJpeg(source); break;
-      case Format::Png: header = probePng(source); break;
-      case Format::Tiff: header = probeTiff(source); break;
-      case Format::WebP: header = probeWebP(source); break;
-      case Format::Bmp: header = probeBmp(source); break;
+      case Format::Jpeg:
+        header = probeJpeg(source);
+        break;
+      case Format::Png:
+        header = probePng(source);
+        break;
+      case Format::Tiff:
+        header = probeTiff(source);
+        break;
+      case Format::WebP:
+        header = probeWebP(source);
+        break;
+      case Format::Bmp:
+        header = probeBmp(source);
+        break;
     }
   } catch (const Corrupt& corrupt) {
     throw Error(ErrorKind::Input, truncatedOrCorrupt(path, *format, corrupt.why));
@@ -449,7 +477,8 @@ Header probeHeader(const fs::path& path) {
     throw Error(ErrorKind::Input, path.string() + " " + unsupported.what);
   }
   if (header.stored.width <= 0 || header.stored.height <= 0) {
-    throw Error(ErrorKind::Input, truncatedOrCorrupt(path, *format, "its header gives an image size of zero"));
+    throw Error(ErrorKind::Input,
+                truncatedOrCorrupt(path, *format, "its header gives an image size of zero"));
   }
   return header;
 }
@@ -474,17 +503,30 @@ void clampToUnit(cv::Mat& image) {
 
 void applyOrientation(cv::Mat& image, int orientation) {
   switch (orientation) {
-    case 2: cv::flip(image, image, 1); break;
-    case 3: cv::rotate(image, image, cv::ROTATE_180); break;
-    case 4: cv::flip(image, image, 0); break;
-    case 5: cv::transpose(image, image); break;
-    case 6: cv::rotate(image, image, cv::ROTATE_90_CLOCKWISE); break;
+    case 2:
+      cv::flip(image, image, 1);
+      break;
+    case 3:
+      cv::rotate(image, image, cv::ROTATE_180);
+      break;
+    case 4:
+      cv::flip(image, image, 0);
+      break;
+    case 5:
+      cv::transpose(image, image);
+      break;
+    case 6:
+      cv::rotate(image, image, cv::ROTATE_90_CLOCKWISE);
+      break;
     case 7:
       cv::transpose(image, image);
       cv::rotate(image, image, cv::ROTATE_180);
       break;
-    case 8: cv::rotate(image, image, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    default: break;
+    case 8:
+      cv::rotate(image, image, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    default:
+      break;
   }
 }
 
@@ -492,13 +534,20 @@ void applyOrientation(cv::Mat& image, int orientation) {
 cv::Mat toFloatRgb(const cv::Mat& decoded, const fs::path& path) {
   double scale;
   switch (decoded.depth()) {
-    case CV_8U: scale = 1.0 / 255.0; break;
-    case CV_16U: scale = 1.0 / 65535.0; break;
+    case CV_8U:
+      scale = 1.0 / 255.0;
+      break;
+    case CV_16U:
+      scale = 1.0 / 65535.0;
+      break;
     case CV_32F:
-    case CV_64F: scale = 1.0; break;
+    case CV_64F:
+      scale = 1.0;
+      break;
     default:
-      throw Error(ErrorKind::Input, path.string() + " stores its pixels in a sample format Impasto cannot read. "
-                                                    "Convert it to an 8- or 16-bit PNG and try again.");
+      throw Error(ErrorKind::Input, path.string() +
+                                        " stores its pixels in a sample format Impasto cannot read. "
+                                        "Convert it to an 8- or 16-bit PNG and try again.");
   }
   const int channels = decoded.channels();
   if (channels < 1 || channels > 4) {
@@ -544,19 +593,9 @@ std::string megapixels(std::int64_t pixels) {
 
 // ---------------------------------------------------------------- PNG text chunks
 
-std::uint32_t crc32(std::string_view bytes) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t n = 0; n < 256; ++n) {
-      std::uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (const char ch : bytes) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+// The CRC-32 a PNG chunk carries over its type and data (zlib's).
+std::uint32_t pngCrc(std::string_view bytes) {
+  return std::uint32_t(::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
 }
 
 void appendBe32(std::string& out, std::uint32_t value) {
@@ -569,7 +608,7 @@ std::string pngChunk(std::string_view type, std::string_view data) {
   std::string body(type);
   body.append(data);
   chunk += body;
-  appendBe32(chunk, crc32(body));
+  appendBe32(chunk, pngCrc(body));
   return chunk;
 }
 
@@ -620,26 +659,37 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
   const Header header = probeHeader(path);
   const ImageSize size = header.displayed();
   if (size.pixels() > maxPixels) {
-    throw Error(ErrorKind::Input,
-                path.string() + " is " + std::to_string(size.width) + " x " + std::to_string(size.height) +
-                    " pixels (" + megapixels(size.pixels()) + " megapixels), over the limit of " +
-                    megapixels(maxPixels) + " megapixels. Downscale it first (for example to 4000 pixels "
-                                            "on the longest side) and try again.");
+    throw Error(ErrorKind::Input, path.string() + " is " + std::to_string(size.width) + " x " +
+                                      std::to_string(size.height) + " pixels (" + megapixels(size.pixels()) +
+                                      " megapixels), over the limit of " + megapixels(maxPixels) +
+                                      " megapixels. Downscale it first (for example to 4000 pixels "
+                                      "on the longest side) and try again.");
   }
   std::string bytes = readFileBytes(path);
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw Error(ErrorKind::Input, path.string() + " is larger than 2 GB; Impasto cannot decode it. "
-                                                  "Downscale or recompress it first.");
+    throw Error(ErrorKind::Input, path.string() +
+                                      " is larger than 2 GB; Impasto cannot decode it. "
+                                      "Downscale or recompress it first.");
   }
   bool complete = true;
   switch (header.format) {
-    case Format::Jpeg: complete = jpegIsComplete(bytes); break;
-    case Format::Png: complete = pngIsComplete(bytes); break;
-    case Format::WebP: complete = webpIsComplete(bytes); break;
-    case Format::Bmp: complete = bmpIsComplete(bytes); break;
-    case Format::Tiff: break;  // strips may lie anywhere; the decoder checks them
+    case Format::Jpeg:
+      complete = jpegIsComplete(bytes);
+      break;
+    case Format::Png:
+      complete = pngIsComplete(bytes);
+      break;
+    case Format::WebP:
+      complete = webpIsComplete(bytes);
+      break;
+    case Format::Bmp:
+      complete = bmpIsComplete(bytes);
+      break;
+    case Format::Tiff:
+      break;  // strips may lie anywhere; the decoder checks them
   }
-  if (!complete) throw Error(ErrorKind::Input, truncatedOrCorrupt(path, header.format, "the data ends early"));
+  if (!complete)
+    throw Error(ErrorKind::Input, truncatedOrCorrupt(path, header.format, "the data ends early"));
 
   // OpenCV applies a TIFF's orientation on some decoding paths (8-bit) and not
   // on others (16-bit), differently across versions; mark the file upright and
@@ -651,8 +701,8 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
     bytes[at + 1] = header.tiffBigEndian ? '\1' : '\0';
   }
   // JPEG has no alpha, so it can be decoded as colour.
-  const int flags = header.format == Format::Jpeg ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
-                                                  : cv::IMREAD_UNCHANGED;
+  const int flags =
+      header.format == Format::Jpeg ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION : cv::IMREAD_UNCHANGED;
   cv::Mat decoded;
   std::string reason = "the decoder rejected it";
   try {
@@ -663,7 +713,8 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
   }
   if (decoded.empty()) throw Error(ErrorKind::Input, truncatedOrCorrupt(path, header.format, reason));
   if (decoded.cols != header.stored.width || decoded.rows != header.stored.height) {
-    throw Error(ErrorKind::Input, truncatedOrCorrupt(path, header.format, "its header and data disagree on the size"));
+    throw Error(ErrorKind::Input,
+                truncatedOrCorrupt(path, header.format, "its header and data disagree on the size"));
   }
   cv::Mat rgb = toFloatRgb(decoded, path);
   applyOrientation(rgb, header.orientation);
@@ -672,7 +723,8 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
 
 cv::Mat resizeToLongest(const cv::Mat& image, int longest) {
   if (longest < 1) {
-    throw Error(ErrorKind::Usage, "The image size must be at least 1 pixel (got " + std::to_string(longest) + ").");
+    throw Error(ErrorKind::Usage,
+                "The image size must be at least 1 pixel (got " + std::to_string(longest) + ").");
   }
   if (image.empty()) throw Error(ErrorKind::Internal, "resizeToLongest was given an empty image.");
   const int current = std::max(image.cols, image.rows);
@@ -708,11 +760,12 @@ void saveImage(const cv::Mat& rgb, const fs::path& path, const SaveOptions& opti
     throw Error(ErrorKind::Internal, "saveImage expects a non-empty CV_32FC3 or CV_8UC3 RGB image.");
   }
   if (options.pngBitDepth != 8 && options.pngBitDepth != 16) {
-    throw Error(ErrorKind::Usage, "The bit depth must be 8 or 16 (got " + std::to_string(options.pngBitDepth) + ").");
+    throw Error(ErrorKind::Usage,
+                "The bit depth must be 8 or 16 (got " + std::to_string(options.pngBitDepth) + ").");
   }
   if (options.jpegQuality < 0 || options.jpegQuality > 100) {
-    throw Error(ErrorKind::Usage,
-                "The JPEG quality must be between 0 and 100 (got " + std::to_string(options.jpegQuality) + ").");
+    throw Error(ErrorKind::Usage, "The JPEG quality must be between 0 and 100 (got " +
+                                      std::to_string(options.jpegQuality) + ").");
   }
   const std::string ext = lowerExtension(path);
   const bool isPng = ext == ".png";
@@ -766,7 +819,7 @@ std::map<std::string, std::string> readPngText(const fs::path& path) {
     if (length > data.size() - at - 12) break;  // truncated: keep what was read
     const std::string_view type = data.substr(at + 4, 4);
     const std::string_view body = data.substr(at + 8, length);
-    const bool crcOk = crc32(data.substr(at + 4, 4 + length)) == be32(data, at + 8 + length);
+    const bool crcOk = pngCrc(data.substr(at + 4, 4 + length)) == be32(data, at + 8 + length);
     at += 12 + length;
     if (type == "IEND") break;
     if (!crcOk || (type != "tEXt" && type != "iTXt")) continue;

@@ -7,15 +7,20 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace impasto {
 
-// SHA-256 (FIPS 180-4), fed incrementally so large downloads can be hashed
-// without holding them in memory.
+// SHA-256 by OpenSSL's libcrypto, fed incrementally so large downloads can be
+// hashed without holding them in memory.
 class Sha256 {
  public:
   using Digest = std::array<std::uint8_t, 32>;
 
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, std::size_t size);
   void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
   // Pads and returns the digest; the object is reset afterwards and can be reused.
@@ -27,12 +32,8 @@ class Sha256 {
 
  private:
   void reset();
-  void compress(const std::uint8_t* block);
 
-  std::array<std::uint32_t, 8> state_{};
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t totalBytes_ = 0;
+  ::evp_md_ctx_st* context_;
 };
 
 // Hashes a whole file in chunks; throws Error(Model) naming the file when it cannot be read.

@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/models/model.h"
 
 namespace impasto {
-
-class Model;
 
 // The weights of J(G) = α·J_content + β·Σ_l λ_l·J_style^l + tv·J_tv.
 // Layers with λ = 0 do not count; a layer missing from styleLayers is not used.
@@ -15,6 +17,15 @@ struct LossWeights {
   double beta = 1.0;
   std::map<std::string, double> styleLayers;  // λ per style layer
   double tv = 0.0;
+  bool operator==(const LossWeights& other) const;
+};
+
+// Weights changed while a render ran (the studio's sliders): from this
+// iteration on (1-based) the render used these. Replaying them reproduces
+// a live-tuned render.
+struct WeightChange {
+  int fromIteration = 1;
+  LossWeights weights;
 };
 
 enum class Optimizer { Lbfgs, Adam };
@@ -24,25 +35,47 @@ struct RenderSettings {
   int size = 512;  // longest side of G, pixels
   int iterations = 500;
   LossWeights weights;
+  // α and β nobody chose: resolveSettings takes them from the model's manifest.
+  bool alphaFromModel = false;
+  bool betaFromModel = false;
   std::string contentLayer;
   Optimizer optimizer = Optimizer::Lbfgs;
   double learningRate = 0.0;  // 0: the optimiser's default
   InitKind init = InitKind::Content;
   std::uint64_t seed = 0;
-  int frameEvery = 10;  // a frame to the observer every k steps (and the last)
-  int threads = 0;      // 0: all cores
+  std::vector<WeightChange> weightChanges;  // in order of fromIteration
+  int frameEvery = 10;                      // a frame to the observer every k steps (and the last)
+  int threads = 0;                          // 0: all cores
 };
 
 // α and β for models whose manifest does not name its own.
 constexpr double kDefaultAlpha = 1.0;
 constexpr double kDefaultBeta = 1.0e4;
 
-// The settings as one line of JSON, embedded in exported images so a render can
-// be reproduced.
-std::string describeSettings(const RenderSettings& settings, const std::string& modelName);
+// The ranges every front end offers and resolveSettings enforces.
+constexpr int kMinSize = 16;
+constexpr int kMaxSize = 16384;
+constexpr int kMaxIterations = 1000000;
+constexpr std::uint64_t kMaxSeed = std::uint64_t(1) << 53;  // exact in every JSON reader
+
+// The one spelling of each choice, in flags, presets and exported images.
+std::string_view spelling(Optimizer value);
+std::string_view spelling(InitKind value);
+std::string_view spelling(Pooling value);
+// Every spelling of E, in a fixed order (for help texts and combo boxes).
+template <typename E>
+std::vector<std::string> spellings();
+// Throws Error(Usage) "<what> must be a, b or c, got 'x'".
+template <typename E>
+E parseSpelling(std::string_view text, std::string_view what);
 
 // Fills unset settings from the model's manifest (content layer, style layers
-// with equal λ, α and β) and checks every layer name. Throws Error(Usage).
+// with equal λ, α and β where alphaFromModel/betaFromModel) and checks every
+// value and layer name. Throws Error(Usage).
 RenderSettings resolveSettings(RenderSettings settings, const Model& model);
+
+// Checks what can be checked without a model (ranges, finite weights, the
+// order of weight changes). Throws Error(Usage) naming the field.
+void validateSettings(const RenderSettings& settings);
 
 }  // namespace impasto

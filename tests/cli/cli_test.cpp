@@ -1,4 +1,6 @@
 // impasto-cli as a user runs it: exit codes, one-line messages, Ctrl-C, outputs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,16 +9,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include "tests/support/aten_ops.h"
-
 #include "core/io/image_io.h"
+#include "tests/support/aten_ops.h"
 #include "tests/support/onnx_writer.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
@@ -59,13 +58,15 @@ class CliTest : public ::testing::Test {
   }
 
   RunResult run(const std::string& arguments) const {
-    const std::string command = "cd '" + dir_.string() + "' && '" + test::cliPath() + "' " + arguments + " 2>&1";
+    const std::string command =
+        "cd '" + dir_.string() + "' && '" + test::cliPath() + "' " + arguments + " 2>&1";
     return test::runShell(command);
   }
 
   std::string render(const std::string& extra, const std::string& output = "out.png") const {
     return "--content content.png --style style.png --model tiny.onnx --size 32 --iterations 3 --threads 1 "
-           "--output " + output + " " + extra;
+           "--output " +
+           output + " " + extra;
   }
 
   test::ScratchDir scratch_{"impasto-cli-test"};
@@ -80,7 +81,8 @@ void expectNoOutput(const fs::path& dir) {
 }
 
 TEST_F(CliTest, RendersAndReportsJsonLines) {
-  RunResult r = run(render("--json --alpha 1 --beta 100 --style-layers relu1:0.5,relu2:0.5 --content-layer relu2"));
+  RunResult r =
+      run(render("--json --alpha 1 --beta 100 --style-layers relu1:0.5,relu2:0.5 --content-layer relu2"));
   ASSERT_EQ(r.exitCode, 0) << r.output;
   std::vector<nlohmann::json> lines;
   std::istringstream stream(r.output);
@@ -89,7 +91,8 @@ TEST_F(CliTest, RendersAndReportsJsonLines) {
   ASSERT_EQ(lines.size(), 4u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(lines[i]["iteration"], i + 1);
-    for (const char* key : {"loss", "content_loss", "style_loss", "elapsed_s"}) EXPECT_TRUE(lines[i].contains(key));
+    for (const char* key : {"loss", "content_loss", "style_loss", "elapsed_s"})
+      EXPECT_TRUE(lines[i].contains(key));
   }
   EXPECT_EQ(lines[3]["done"], true);
   EXPECT_EQ(lines[3]["output"], "out.png");
@@ -107,10 +110,62 @@ TEST_F(CliTest, HelpAndVersion) {
   EXPECT_THAT(v.output, HasSubstr("impasto-cli"));
 }
 
+// The pixels of a written image, to compare renders without their metadata.
+cv::Mat pixels(const fs::path& path) { return cv::imread(path.string(), cv::IMREAD_UNCHANGED); }
+
+TEST_F(CliTest, PresetFromAnExportedPngReproducesTheRenderPixelForPixel) {
+  const std::string look =
+      "--seed 9 --init noise --pooling avg --beta 300 --style-layers relu1:0.3,relu2:0.7 --content-layer "
+      "relu1 "
+      "--tv 0.01 --style style.png --style-blend 2,1";
+  ASSERT_EQ(run(render(look, "first.png")).exitCode, 0);
+  const std::string again = "--content content.png --style style.png --style style.png --preset first.png ";
+  RunResult r = run(again + "--output second.png");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(cv::norm(pixels(dir_ / "first.png"), pixels(dir_ / "second.png"), cv::NORM_INF), 0.0);
+  // Every setting came from the PNG, pooling and blend included.
+  const std::string settings = readPngText(dir_ / "second.png").at("impasto:settings");
+  EXPECT_THAT(settings, HasSubstr("\"pooling\":\"avg\""));
+  EXPECT_THAT(settings, HasSubstr("\"style_blend\":[2.0,1.0]"));
+  EXPECT_THAT(settings, HasSubstr("\"seed\":9"));
+  EXPECT_THAT(settings, HasSubstr("tiny.onnx"));  // the model file, by an absolute path
+
+  // Without the preset the same images give another picture: the check can fail.
+  ASSERT_EQ(run("--content content.png --style style.png --style style.png --model tiny.onnx --size 32 "
+                "--iterations 3 --threads 1 --output plain.png")
+                .exitCode,
+            0);
+  EXPECT_GT(cv::norm(pixels(dir_ / "first.png"), pixels(dir_ / "plain.png"), cv::NORM_INF), 0.0);
+}
+
+TEST_F(CliTest, FlagsAfterThePresetOverrideItAndFlagsBeforeItDoNot) {
+  ASSERT_EQ(run(render("--beta 300")).exitCode, 0);
+  std::ofstream(dir_ / "look.json") << R"({"beta": 77, "iterations": 2})";
+  const std::string images =
+      "--content content.png --style style.png --model tiny.onnx --size 32 --threads 1 ";
+  ASSERT_EQ(run(images + "--preset look.json --beta 5 --output after.png").exitCode, 0);
+  EXPECT_THAT(readPngText(dir_ / "after.png").at("impasto:settings"), HasSubstr("\"beta\":5.0"));
+  ASSERT_EQ(run(images + "--beta 5 --preset look.json --output before.png").exitCode, 0);
+  const std::string before = readPngText(dir_ / "before.png").at("impasto:settings");
+  EXPECT_THAT(before, HasSubstr("\"beta\":77.0"));
+  EXPECT_THAT(before, HasSubstr("\"iterations\":2"));
+}
+
+TEST_F(CliTest, ABadPresetIsAUsageErrorNamingTheFieldAndNothingIsWritten) {
+  std::ofstream(dir_ / "bad.json") << R"({"optimizer": "sgd"})";
+  RunResult r = run(render("--preset bad.json"));
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("bad.json: 'optimizer' must be lbfgs or adam"));
+  r = run(render("--preset content.png"));  // a PNG we did not export
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("only PNGs exported by Impasto"));
+  expectNoOutput(dir_);
+}
+
 TEST_F(CliTest, UsageErrorsExitWith2) {
-  for (const std::string& args : {std::string("--content content.png"), std::string("--bogus"),
-                                  render("--size abc"), render("--optimizer sgd"), render("--style-layers nope"),
-                                  render("--output out.gif", "out.gif")}) {
+  for (const std::string& args :
+       {std::string("--content content.png"), std::string("--bogus"), render("--size abc"),
+        render("--optimizer sgd"), render("--style-layers nope"), render("--output out.gif", "out.gif")}) {
     RunResult r = run(args);
     EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("impasto-cli: ")) << args;
@@ -137,7 +192,8 @@ TEST_F(CliTest, TextFileNamedJpg) {
 TEST_F(CliTest, TruncatedJpeg) {
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", cv::Mat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30)), jpeg);
-  std::ofstream(dir_ / "cut.jpg", std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), jpeg.size() / 2);
+  std::ofstream(dir_ / "cut.jpg", std::ios::binary)
+      .write(reinterpret_cast<const char*>(jpeg.data()), jpeg.size() / 2);
   RunResult r = run("--content cut.jpg --style style.png --model tiny.onnx --output out.png");
   EXPECT_EQ(r.exitCode, 3);
   EXPECT_THAT(r.output, HasSubstr("cut.jpg"));

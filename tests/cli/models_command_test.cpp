@@ -7,9 +7,9 @@
 #include <string>
 
 #include "core/library/model_library.h"
+#include "tests/support/http_test_server.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
-#include "tests/support/http_test_server.h"
 
 namespace impasto {
 namespace {
@@ -63,6 +63,18 @@ TEST_F(ModelsCommandTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run("download").exitCode, 2);
   EXPECT_EQ(run("download vgg19 --bogus").exitCode, 2);
   EXPECT_EQ(run("--help").exitCode, 0);
+}
+
+TEST_F(ModelsCommandTest, HelpAfterAnySubcommandPrintsItsUsage) {
+  for (const std::string& command : {"list", "download", "import", "verify"}) {
+    const auto r = run(command + " --help");
+    EXPECT_EQ(r.exitCode, 0) << command << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("Usage: impasto-cli models " + command)) << r.output;
+  }
+  EXPECT_THAT(run("download --help").output, HasSubstr("--mirror"));
+  EXPECT_THAT(run("import --help").output, HasSubstr("--manifest"));
+  // A wrong flag points at the help of the command it was given to.
+  EXPECT_THAT(run("download vgg19 --bogus").output, HasSubstr("impasto-cli models download --help"));
 }
 
 TEST_F(ModelsCommandTest, UnknownModelExitsWithThree) {

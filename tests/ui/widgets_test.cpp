@@ -1,5 +1,5 @@
 // The small pieces: pixel conversions, the log slider, the preview's zoom and
-// split, the preset JSON, the rate meter.
+// split, the rate meter.
 #include <QSignalSpy>
 #include <QSlider>
 #include <gtest/gtest.h>
@@ -7,7 +7,6 @@
 #include "core/util/error.h"
 #include "ui/image_convert.h"
 #include "ui/log_slider.h"
-#include "ui/preset.h"
 #include "ui/preview_widget.h"
 #include "ui/rate_meter.h"
 #include "ui/scientific_spin_box.h"
@@ -120,80 +119,6 @@ TEST(PreviewWidgetTest, FitActualSizeZoomAndSplit) {
   // Painting with a before image must work at any zoom.
   preview.setBeforeImage(image);
   EXPECT_FALSE(preview.grab().isNull());
-}
-
-TEST(PresetTest, JsonRoundTripKeepsEveryField) {
-  Preset p;
-  p.model = QStringLiteral("vgg19");
-  p.pooling = Pooling::Avg;
-  p.styleBlend = {0.25, 0.75};
-  RenderSettings& s = p.settings;
-  s.size = 640;
-  s.iterations = 321;
-  s.weights.alpha = 0.5;
-  s.weights.beta = 2.5e5;
-  s.weights.tv = 1e-3;
-  s.weights.styleLayers = {{"relu1_1", 0.2}, {"relu5_1", 1.5}};
-  s.contentLayer = "relu4_2";
-  s.optimizer = Optimizer::Adam;
-  s.learningRate = 0.05;
-  s.init = InitKind::Noise;
-  s.seed = 1234567;
-
-  Preset back;
-  applyPresetJson(presetToJson(p), back, QStringLiteral("test"));
-  EXPECT_EQ(back.model, p.model);
-  EXPECT_EQ(back.pooling, p.pooling);
-  EXPECT_EQ(back.styleBlend, p.styleBlend);
-  EXPECT_EQ(back.settings.size, s.size);
-  EXPECT_EQ(back.settings.iterations, s.iterations);
-  EXPECT_DOUBLE_EQ(back.settings.weights.alpha, s.weights.alpha);
-  EXPECT_DOUBLE_EQ(back.settings.weights.beta, s.weights.beta);
-  EXPECT_DOUBLE_EQ(back.settings.weights.tv, s.weights.tv);
-  EXPECT_EQ(back.settings.weights.styleLayers, s.weights.styleLayers);
-  EXPECT_EQ(back.settings.contentLayer, s.contentLayer);
-  EXPECT_EQ(back.settings.optimizer, s.optimizer);
-  EXPECT_DOUBLE_EQ(back.settings.learningRate, s.learningRate);
-  EXPECT_EQ(back.settings.init, s.init);
-  EXPECT_EQ(back.settings.seed, s.seed);
-}
-
-TEST(PresetTest, APartialPresetChangesOnlyWhatItNames) {
-  Preset p;
-  p.settings.size = 700;
-  p.settings.weights.beta = 5.0;
-  applyPresetJson(R"({"iterations": 42})", p, QStringLiteral("partial"));
-  EXPECT_EQ(p.settings.iterations, 42);
-  EXPECT_EQ(p.settings.size, 700);
-  EXPECT_DOUBLE_EQ(p.settings.weights.beta, 5.0);
-}
-
-TEST(PresetTest, BadPresetsThrowAndLeaveTheTargetAlone) {
-  Preset p;
-  p.settings.size = 700;
-  for (const char* json : {"not json", "[1, 2]", R"({"size": 12})", R"({"optimizer": "sgd"})",
-                           R"({"size": 300, "style_layers": {"relu1_1": "x"}})"}) {
-    EXPECT_THROW(applyPresetJson(json, p, QStringLiteral("bad")), Error) << json;
-    EXPECT_EQ(p.settings.size, 700) << json;
-  }
-}
-
-TEST(PresetTest, ReadsTheSettingsTheCliEmbeds) {
-  // The same keys as core's describeSettings.
-  const std::string json = describeSettings([] {
-    RenderSettings s;
-    s.size = 256;
-    s.weights.beta = 77.0;
-    s.weights.styleLayers = {{"leaky1", 1.0}};
-    s.contentLayer = "leaky4";
-    return s;
-  }(), "darknet-reference");
-  Preset p;
-  applyPresetJson(QByteArray::fromStdString(json), p, QStringLiteral("cli"));
-  EXPECT_EQ(p.model, QStringLiteral("darknet-reference"));
-  EXPECT_EQ(p.settings.size, 256);
-  EXPECT_DOUBLE_EQ(p.settings.weights.beta, 77.0);
-  EXPECT_EQ(p.settings.contentLayer, "leaky4");
 }
 
 TEST(RateMeterTest, RateAndTimeLeft) {

@@ -1,15 +1,15 @@
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <opencv2/imgproc.hpp>
 #include <thread>
 
-#include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
-#include "tests/support/aten_ops.h"
-
 #include "core/engine/cost_function.h"
-#include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
 #include "core/engine/render.h"
 #include "core/engine/tensor_convert.h"
+#include "core/util/error.h"
+#include "tests/support/aten_ops.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -140,7 +140,8 @@ TEST(CostFunction, ReportsWeightedParts) {
   CostTerms terms = cost.evaluate(at::rand({1, 3, 16, 16}));
   EXPECT_NEAR(terms.style, 0.25 * terms.stylePerLayer.at("relu1") + 0.75 * terms.stylePerLayer.at("relu3"),
               1e-6 * terms.style);
-  EXPECT_NEAR(terms.total.item<double>(), 3.0 * terms.content + 7.0 * terms.style, 1e-4 * terms.total.item<double>());
+  EXPECT_NEAR(terms.total.item<double>(), 3.0 * terms.content + 7.0 * terms.style,
+              1e-4 * terms.total.item<double>());
   // On the content image itself the content cost vanishes.
   EXPECT_EQ(cost.evaluate(content).content, 0.0);
 }
@@ -232,6 +233,37 @@ TEST(Render, NewWeightsTakeEffectAtTheNextStepWithoutRestart) {
   // J = α·content + β·style: after the change β is 100x.
   EXPECT_NEAR(after.loss, 1.0 * after.contentLoss + 1e5 * after.styleLoss, 1e-3 * after.loss);
   EXPECT_NEAR(before.loss, 1.0 * before.contentLoss + 1e3 * before.styleLoss, 1e-3 * before.loss);
+}
+
+// A live-tuned render is reproduced by replaying its weight changes: the step
+// that first used new weights reports them, and a job that schedules them at
+// that iteration gives the same pixels.
+TEST(Render, ReplayedWeightChangesReproduceALiveTunedRender) {
+  RenderJob job = tinyJob(10);
+  BetaChanger live;
+  RenderControl control;
+  live.control = &control;
+  live.weights = resolveSettings(job.settings, *job.model).weights;
+  const cv::Mat liveImage = render(job, live, control).image;
+  std::vector<WeightChange> recorded;
+  for (const StepReport& r : live.steps)
+    if (r.newWeights) recorded.push_back({r.iteration, *r.newWeights});
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].fromIteration, 6);
+  EXPECT_EQ(recorded[0].weights.beta, 1e5);
+
+  job.settings.weightChanges = recorded;
+  Recorder replay;
+  RenderControl untouched;
+  const cv::Mat replayed = render(job, replay, untouched).image;
+  EXPECT_EQ(cv::norm(liveImage, replayed, cv::NORM_INF), 0.0);
+  ASSERT_TRUE(replay.steps[5].newWeights);
+  EXPECT_FALSE(replay.steps[4].newWeights);
+
+  // Without the replay the picture is another one: the test can tell.
+  job.settings.weightChanges.clear();
+  Recorder plain;
+  EXPECT_GT(cv::norm(liveImage, render(job, plain, untouched).image, cv::NORM_INF), 0.0);
 }
 
 struct Canceller : Recorder {
