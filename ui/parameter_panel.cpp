@@ -293,6 +293,13 @@ QString ParameterPanel::currentModelId() const { return model_->currentData().to
 
 void ParameterPanel::setModelState(const QString& text) { modelState_->setText(text); }
 
+void ParameterPanel::showModel(const Model& model, const RenderSettings& defaults) {
+  setModelLayers(model.layerNames(), defaults);
+  const ModelManifest& manifest = model.manifest();
+  setModelState(tr("Ready: %1 layers").arg(model.layerNames().size()));
+  model_->setToolTip(QString::fromStdString(manifest.title.empty() ? manifest.name : manifest.title));
+}
+
 void ParameterPanel::setRunning(bool running) {
   for (QWidget* w : lockedWhileRunning_) w->setEnabled(!running);
 }

@@ -27,6 +27,7 @@
 #include "ui/preview_widget.h"
 #include "ui/render_controller.h"
 #include "ui/scientific_spin_box.h"
+#include "ui/studio_session.h"
 #include "ui/style_list.h"
 #include "tests/ui/ui_test_support.h"
 
@@ -99,11 +100,11 @@ TEST(MainWindowTest, DroppedFilesLoadContentAndStyles) {
   dropFiles(window.styleList()->dropZone(), {writePicture(QStringLiteral("s1.png"), 30, 20, 1),
                                              writePicture(QStringLiteral("s2.jpg"), 20, 30, 2)});
   ASSERT_EQ(window.styleList()->count(), 2);
-  EXPECT_EQ(window.styleList()->image(0).size(), QSize(30, 20));
-  EXPECT_EQ(window.styleList()->image(1).size(), QSize(20, 30));
-  window.styleList()->removeAt(0);
+  EXPECT_EQ(window.session()->styles()[0].image.size(), QSize(30, 20));
+  EXPECT_EQ(window.session()->styles()[1].image.size(), QSize(20, 30));
+  window.session()->removeStyle(0);
   ASSERT_EQ(window.styleList()->count(), 1);
-  EXPECT_EQ(window.styleList()->image(0).size(), QSize(20, 30));
+  EXPECT_EQ(window.session()->styles()[0].image.size(), QSize(20, 30));
 }
 
 TEST(MainWindowTest, DroppedImageDataLoads) {
@@ -392,7 +393,7 @@ TEST(MainWindowTest, OpenImagesTakesContentThenStyles) {
 
 TEST(MainWindowTest, StartWithoutAStyleOrLayersExplains) {
   auto window = readyWindow(10);
-  window->styleList()->clear();
+  window->session()->clearStyles();
   EXPECT_FALSE(window->startRender());
   EXPECT_TRUE(window->messageBar()->text().contains(QStringLiteral("style")));
 
