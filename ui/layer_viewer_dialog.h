@@ -36,6 +36,7 @@ class LayerViewerDialog : public QDialog {
 
   void setModel(ModelPtr model);
   void setSources(const QList<Source>& sources);
+  const QList<Source>& sources() const { return sources_; }
   void setLayer(const QString& layer);
   int tileCount() const { return tiles_; }
   bool isComputing() const;

@@ -1,6 +1,10 @@
 // The studio window end to end, offscreen: drops, a render with frames and
 // chart points, live β, export with embedded settings, presets, closing
 // mid-run, and the GUI thread's responsiveness during a render.
+#include "ui/main_window.h"
+
+#include <gtest/gtest.h>
+
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -15,13 +19,13 @@
 #include <QTest>
 #include <QTimer>
 #include <QUrl>
-#include <gtest/gtest.h>
 
 #include "core/io/image_io.h"
+#include "tests/ui/ui_test_support.h"
 #include "ui/image_drop_zone.h"
+#include "ui/layer_viewer_dialog.h"
 #include "ui/log_slider.h"
 #include "ui/loss_chart.h"
-#include "ui/main_window.h"
 #include "ui/message_bar.h"
 #include "ui/parameter_panel.h"
 #include "ui/preview_widget.h"
@@ -29,7 +33,6 @@
 #include "ui/scientific_spin_box.h"
 #include "ui/studio_session.h"
 #include "ui/style_list.h"
-#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {
@@ -58,7 +61,8 @@ void dropFiles(QWidget* target, const QStringList& paths) {
 }
 
 // A window with the tiny model, a content and a style, set to render small.
-std::unique_ptr<MainWindow> readyWindow(int iterations, Optimizer optimizer = Optimizer::Adam, int size = 48) {
+std::unique_ptr<MainWindow> readyWindow(int iterations, Optimizer optimizer = Optimizer::Adam,
+                                        int size = 48) {
   auto window = std::make_unique<MainWindow>();
   window->setModel(makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
   EXPECT_TRUE(window->loadContent(writePicture(QStringLiteral("content.png"), 64, 48, 0)));
@@ -234,12 +238,14 @@ TEST(MainWindowTest, ExportWritesTheImageWithItsSettingsAndNeverOverwritesSilent
 
   const QString png = scratch(QStringLiteral("export.png"));
   QFile::remove(png);
-  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never)) << window->messageBar()->text().toStdString();
+  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never))
+      << window->messageBar()->text().toStdString();
   const cv::Mat written = loadImage(png.toStdString());
   EXPECT_EQ(written.size(), cv::Size(48, 36));
   const auto text = readPngText(png.toStdString());
   ASSERT_EQ(text.count(kSettingsKey), 1u);
-  const QJsonObject settings = QJsonDocument::fromJson(QByteArray::fromStdString(text.at(kSettingsKey))).object();
+  const QJsonObject settings =
+      QJsonDocument::fromJson(QByteArray::fromStdString(text.at(kSettingsKey))).object();
   EXPECT_EQ(settings.value(QStringLiteral("size")).toInt(), 48);
   EXPECT_EQ(settings.value(QStringLiteral("iterations")).toInt(), 12);
   EXPECT_DOUBLE_EQ(settings.value(QStringLiteral("beta")).toDouble(), 1000.0);
@@ -267,9 +273,39 @@ TEST(MainWindowTest, ExportWritesTheImageWithItsSettingsAndNeverOverwritesSilent
 
   // A failing export is a message, not a crash.
   window->messageBar()->dismiss();
-  EXPECT_FALSE(window->exportImage(scratch(QStringLiteral("no/such/folder/x.png")), MainWindow::Overwrite::Yes));
+  EXPECT_FALSE(
+      window->exportImage(scratch(QStringLiteral("no/such/folder/x.png")), MainWindow::Overwrite::Yes));
   EXPECT_EQ(window->messageBar()->level(), MessageBar::Level::Error);
   EXPECT_FALSE(window->exportImage(scratch(QStringLiteral("x.gif")), MainWindow::Overwrite::Yes));
+}
+
+TEST(MainWindowTest, ExportAndTheLayerViewerTakeTheSessionsResultNotThePreviewsPixels) {
+  auto window = readyWindow(10, Optimizer::Lbfgs);
+  QSignalSpy finished(window->controller(), &RenderController::finished);
+  ASSERT_TRUE(window->startRender());
+  ASSERT_TRUE(waitUntil([&] { return finished.count() == 1; }, 30000));
+  const cv::Mat& result = window->session()->result();
+  ASSERT_EQ(result.type(), CV_32FC3);
+  // The view shows something else (as if zoomed, stale or converted for the screen).
+  QImage shown(48, 36, QImage::Format_RGB888);
+  shown.fill(Qt::black);
+  window->preview()->setImage(shown);
+
+  const QString png = scratch(QStringLiteral("export-not-preview.png"));
+  QFile::remove(png);
+  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never))
+      << window->messageBar()->text().toStdString();
+  const cv::Mat written = toRgb8(loadImage(png.toStdString()));
+  double largest = 0.0;
+  cv::minMaxLoc(cv::abs(written.reshape(1) - toRgb8(result).reshape(1)), nullptr, &largest);
+  EXPECT_LE(largest, 1.0) << "the export is G in 8 bits";
+  EXPECT_GT(cv::mean(written)[0], 10.0) << "not the black preview";
+
+  LayerViewerDialog* viewer = window->showLayerViewer();
+  ASSERT_FALSE(viewer->sources().isEmpty());
+  EXPECT_EQ(viewer->sources().first().name, QStringLiteral("Current render"));
+  EXPECT_EQ(cv::norm(viewer->sources().first().rgb, result, cv::NORM_INF), 0.0);
+  ASSERT_TRUE(waitUntil([&] { return !viewer->isComputing(); }));
 }
 
 TEST(MainWindowTest, PresetsRoundTripThroughAFile) {
@@ -385,7 +421,8 @@ TEST(MainWindowTest, TheGuiStaysResponsiveWhileRendering) {
 
 TEST(MainWindowTest, OpenImagesTakesContentThenStyles) {
   MainWindow window;
-  window.openImages({writePicture(QStringLiteral("c.png"), 40, 30, 0), writePicture(QStringLiteral("a.png"), 20, 20, 1),
+  window.openImages({writePicture(QStringLiteral("c.png"), 40, 30, 0),
+                     writePicture(QStringLiteral("a.png"), 20, 20, 1),
                      writePicture(QStringLiteral("b.png"), 25, 20, 2)});
   EXPECT_EQ(window.content().size(), QSize(40, 30));
   EXPECT_EQ(window.styleList()->count(), 2);
