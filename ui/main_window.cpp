@@ -254,8 +254,10 @@ void MainWindow::connectSession() {
   });
   connect(session_, &StudioSession::startRequested, this, [this] { startRender(); });
   connect(session_, &StudioSession::error, this, &MainWindow::showError);
-  connect(session_, &StudioSession::frameReady, this,
-          [this](int, const QImage& frame) { preview_->setImage(frame); });
+  connect(session_, &StudioSession::frameReady, this, [this](int, const QImage& frame) {
+    preview_->setImage(frame);
+    if (!exportAction_->isEnabled()) updateActions();  // the first frame can be exported
+  });
   connect(session_, &StudioSession::stepsReported, chart_, &LossChart::addReports);
   connect(session_, &StudioSession::weightsSubmitted, this, [this](int afterIteration) {
     chart_->markWeightChange(afterIteration);
