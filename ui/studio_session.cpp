@@ -60,42 +60,43 @@ void StudioSession::report(const std::exception& e) {
 
 // --- images ------------------------------------------------------------------
 
-bool StudioSession::takeContent(const std::function<LoadedImage()>& load) {
+std::optional<LoadedImage> StudioSession::decode(const std::function<LoadedImage()>& load) {
   try {
-    content_ = load();
+    return load();
   } catch (const std::exception& e) {
     report(e);
-    return false;
+    return std::nullopt;
   }
+}
+
+bool StudioSession::takeContent(std::optional<LoadedImage> image) {
+  if (!image) return false;
+  content_ = std::move(*image);
   emit contentChanged();
   return true;
 }
 
-bool StudioSession::loadContent(const QString& path) {
-  return takeContent([&] { return loadImageFile(path); });
-}
-
-bool StudioSession::setContentData(const QImage& image, const QString& name) {
-  return takeContent([&] { return loadImageData(image, name); });
-}
-
-bool StudioSession::takeStyle(const std::function<LoadedImage()>& load) {
-  try {
-    styles_.push_back({load(), 1.0});
-  } catch (const std::exception& e) {
-    report(e);
-    return false;
-  }
+bool StudioSession::takeStyle(std::optional<LoadedImage> image) {
+  if (!image) return false;
+  styles_.push_back({std::move(*image), 1.0});
   emit stylesChanged();
   return true;
 }
 
+bool StudioSession::loadContent(const QString& path) {
+  return takeContent(decode([&] { return loadImageFile(path); }));
+}
+
+bool StudioSession::setContentData(const QImage& image, const QString& name) {
+  return takeContent(decode([&] { return loadImageData(image, name); }));
+}
+
 bool StudioSession::addStyle(const QString& path) {
-  return takeStyle([&] { return loadImageFile(path); });
+  return takeStyle(decode([&] { return loadImageFile(path); }));
 }
 
 bool StudioSession::addStyleData(const QImage& image, const QString& name) {
-  return takeStyle([&] { return loadImageData(image, name); });
+  return takeStyle(decode([&] { return loadImageData(image, name); }));
 }
 
 void StudioSession::removeStyle(int index) {

@@ -147,8 +147,10 @@ class StudioSession : public QObject {
   void error(const QString& message);
 
  private:
-  bool takeContent(const std::function<LoadedImage()>& load);
-  bool takeStyle(const std::function<LoadedImage()>& load);
+  // Runs load, reporting what it throws as error().
+  std::optional<LoadedImage> decode(const std::function<LoadedImage()>& load);
+  bool takeContent(std::optional<LoadedImage> image);
+  bool takeStyle(std::optional<LoadedImage> image);
   void report(const std::exception& e);
   void onModelLoaded(const QString& id, ModelPtr model);
   void onModelFailed(const QString& message);

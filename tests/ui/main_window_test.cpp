@@ -42,7 +42,7 @@ using uitest::scratchDir;
 using uitest::waitUntil;
 using uitest::writePicture;
 
-QString scratch(const QString& name) { return QDir(scratchDir()).filePath(name); }
+QString scratch(const QString& name) { return uitest::scratchPath(name); }
 
 void drop(QWidget* target, QMimeData* data) {
   QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);

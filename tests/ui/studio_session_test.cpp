@@ -25,19 +25,9 @@ namespace impasto {
 namespace {
 
 using uitest::makeTinyModel;
-using uitest::scratchDir;
 using uitest::waitUntil;
 using uitest::writePicture;
-
-QString scratch(const QString& name) { return QDir(scratchDir()).filePath(name); }
-
-QString writeText(const QString& name, const QByteArray& text) {
-  const QString path = scratch(name);
-  QFile f(path);
-  f.open(QIODevice::WriteOnly);
-  f.write(text);
-  return path;
-}
+using uitest::writeScratchFile;
 
 // Small, quick settings for the tiny model.
 RenderSettings tinySettings(int iterations, Optimizer optimizer = Optimizer::Lbfgs) {
@@ -90,13 +80,13 @@ TEST(StudioSessionTest, LoadsContentAndStylesAndABadFileChangesNothing) {
   EXPECT_EQ(session.content().size(), QSize(64, 48));
   EXPECT_EQ(session.content().name, QStringLiteral("c64.png"));
 
-  const QString bad = writeText(QStringLiteral("bad.png"), "not a PNG at all");
+  const QString bad = writeScratchFile(QStringLiteral("bad.png"), "not a PNG at all");
   EXPECT_FALSE(session.loadContent(bad));
   EXPECT_EQ(errors.count(), 1);
   EXPECT_FALSE(errors.first().at(0).toString().isEmpty());
   EXPECT_EQ(content.count(), 1) << "a failed load announces no change";
   EXPECT_EQ(session.content().size(), QSize(64, 48)) << "the old content stays";
-  EXPECT_FALSE(session.loadContent(scratch(QStringLiteral("missing.jpg"))));
+  EXPECT_FALSE(session.loadContent(uitest::scratchPath(QStringLiteral("missing.jpg"))));
   EXPECT_EQ(errors.count(), 2);
 
   ASSERT_TRUE(session.addStyle(writePicture(QStringLiteral("s1.png"), 30, 20, 1)));
@@ -216,7 +206,7 @@ TEST(StudioSessionTest, AShortRenderEndsWithTheFloatResultAndExportsIt) {
   EXPECT_EQ(cv::norm(session->exportPixels(), result, cv::NORM_INF), 0.0) << "export writes the float G";
   EXPECT_EQ(cv::norm(session->currentRender(), result, cv::NORM_INF), 0.0);
 
-  const QString png = scratch(QStringLiteral("session-export.png"));
+  const QString png = uitest::scratchPath(QStringLiteral("session-export.png"));
   QFile::remove(png);
   session->exportImage(png);
   EXPECT_LE(maxLevelDifference(toRgb8(loadImage(png.toStdString())), toRgb8(result)), 1.0);
@@ -241,7 +231,7 @@ TEST(StudioSessionTest, MidRenderTheExportIsTheNewestEngineFrame) {
   const cv::Mat frame = session->latestFrame().clone();
   EXPECT_EQ(frame.type(), CV_8UC3);
   EXPECT_EQ(cv::norm(session->exportPixels(), frame, cv::NORM_INF), 0.0);
-  const QString png = scratch(QStringLiteral("session-mid.png"));
+  const QString png = uitest::scratchPath(QStringLiteral("session-mid.png"));
   session->exportImage(png);
   EXPECT_EQ(maxLevelDifference(toRgb8(loadImage(png.toStdString())), frame), 0.0) << "PNG is lossless";
   const cv::Mat render = session->currentRender();
@@ -280,7 +270,7 @@ TEST(StudioSessionTest, WeightChangesMidRenderAreRecordedAndExported) {
   ASSERT_EQ(submitted.count(), 2);
   EXPECT_EQ(submitted.first().at(0).toInt(), at);
 
-  const QString png = scratch(QStringLiteral("session-history.png"));
+  const QString png = uitest::scratchPath(QStringLiteral("session-history.png"));
   session->exportImage(png);
   const auto text = readPngText(png.toStdString());
   ASSERT_EQ(text.count("impasto:weight-changes"), 1u);
@@ -301,7 +291,7 @@ TEST(StudioSessionTest, WeightChangesMidRenderAreRecordedAndExported) {
 
 TEST(StudioSessionTest, AModelThatFailsToLoadSaysSoAndCancelsAPendingStart) {
   auto session = readySession();
-  const QString bad = writeText(QStringLiteral("broken.onnx"), "definitely not ONNX");
+  const QString bad = writeScratchFile(QStringLiteral("broken.onnx"), "definitely not ONNX");
   QSignalSpy ready(session.get(), &StudioSession::modelReady);
   QSignalSpy problems(session.get(), &StudioSession::modelProblem);
   QSignalSpy startRequested(session.get(), &StudioSession::startRequested);
