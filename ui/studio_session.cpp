@@ -257,8 +257,10 @@ bool StudioSession::submitWeights(const LossWeights& weights) {
   return true;
 }
 
+// The one place the weight history is written. The engine takes new weights at
+// its next step, so they are recorded after the last reported iteration; once
+// StepReport says on which step they took effect, record them from that report.
 void StudioSession::recordWeightChange(const LossWeights& weights) {
-  // The engine takes the weights at its next step: they apply after the last reported one.
   const int at = controller_->lastReport().iteration;
   record_.addWeightChange(at, weights);
   emit weightsSubmitted(at);

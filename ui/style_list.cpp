@@ -100,8 +100,6 @@ void StyleList::showWeight(int index, double weight) {
   rows_[std::size_t(index)].weight->setValue(weight);
 }
 
-double StyleList::weight(int index) const { return rows_.at(std::size_t(index)).weight->value(); }
-
 void StyleList::setEditable(bool editable) {
   for (Row& row : rows_) row.widget->setEnabled(editable);
   dropZone_->setEnabled(editable);

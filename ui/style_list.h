@@ -22,7 +22,6 @@ class StyleList : public QWidget {
   explicit StyleList(StudioSession& session, QWidget* parent = nullptr);
 
   int count() const { return int(rows_.size()); }
-  double weight(int index) const;
   ImageDropZone* dropZone() const { return dropZone_; }
 
  private:
