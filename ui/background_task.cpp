@@ -29,7 +29,8 @@ void BackgroundTask::start(std::function<void()> work, std::function<void()> don
       work();
     } catch (...) {
     }
-    QMetaObject::invokeMethod(this, [this] { finished(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { finished(); }, Qt::QueuedConnection);
   });
 }
 

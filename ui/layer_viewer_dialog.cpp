@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include "core/util/error.h"
+#include "ui/background_task.h"
 #include "ui/image_convert.h"
 
 namespace impasto {
@@ -21,8 +22,14 @@ constexpr int kColumns = 4;
 }  // namespace
 
 LayerViewerDialog::LayerViewerDialog(QWidget* parent)
-    : QDialog(parent), source_(new QComboBox(this)), layer_(new QComboBox(this)), count_(new QSpinBox(this)),
-      status_(new QLabel(this)), grid_(new QGridLayout), gridHost_(new QWidget) {
+    : QDialog(parent),
+      source_(new QComboBox(this)),
+      layer_(new QComboBox(this)),
+      count_(new QSpinBox(this)),
+      status_(new QLabel(this)),
+      grid_(new QGridLayout),
+      gridHost_(new QWidget),
+      task_(new BackgroundTask(this)) {
   setWindowTitle(tr("Layer viewer"));
   resize(720, 640);
   count_->setRange(1, 64);
@@ -55,7 +62,7 @@ LayerViewerDialog::LayerViewerDialog(QWidget* parent)
 
 LayerViewerDialog::~LayerViewerDialog() {
   // One layer's forward pass: short, and it holds no lock the GUI needs.
-  if (worker_.joinable()) worker_.join();
+  delete task_;
 }
 
 void LayerViewerDialog::setModel(ModelPtr model) {
@@ -87,16 +94,9 @@ void LayerViewerDialog::setLayer(const QString& layer) {
   if (index >= 0) layer_->setCurrentIndex(index);
 }
 
-void LayerViewerDialog::refresh() {
-  if (computing_) {
-    pending_ = true;  // run again with the newest choices once this one is back
-    return;
-  }
-  startNext();
-}
+bool LayerViewerDialog::isComputing() const { return task_->isBusy(); }
 
-void LayerViewerDialog::startNext() {
-  pending_ = false;
+void LayerViewerDialog::refresh() {
   if (!model_) {
     status_->setText(tr("Load a model first."));
     return;
@@ -106,33 +106,30 @@ void LayerViewerDialog::startNext() {
     status_->setText(tr("Add a content or style image first."));
     return;
   }
-  if (worker_.joinable()) worker_.join();
-  computing_ = true;
   status_->setText(tr("Computing %1…").arg(layer_->currentText()));
+  struct Outcome {
+    std::vector<ChannelActivation> channels;
+    QString error;
+  };
+  auto outcome = std::make_shared<Outcome>();
   ModelPtr model = model_;
   cv::Mat rgb = sources_[index].rgb;  // shared, never written: the images are immutable once loaded
   const std::string layer = layer_->currentText().toStdString();
   const int count = count_->value();
-  worker_ = std::thread([this, model, rgb, layer, count] {
-    std::vector<ChannelActivation> channels;
-    QString error;
-    try {
-      channels = strongestChannelActivations(*model, rgb, layer, count, kMaxSide);
-    } catch (const std::exception& e) {
-      error = QString::fromStdString(e.what());
-    }
-    QMetaObject::invokeMethod(
-        this, [this, channels = std::move(channels), error] { showResult(channels, error); }, Qt::QueuedConnection);
-  });
+  // While one layer computes, the newest request waits and replaces older waiting ones.
+  task_->run(
+      [outcome, model, rgb, layer, count] {
+        try {
+          outcome->channels = strongestChannelActivations(*model, rgb, layer, count, kMaxSide);
+        } catch (const std::exception& e) {
+          outcome->error = QString::fromStdString(e.what());
+        }
+      },
+      [this, outcome] { showResult(outcome->channels, outcome->error); });
 }
 
 void LayerViewerDialog::showResult(const std::vector<ChannelActivation>& channels, const QString& error) {
-  computing_ = false;
-  if (worker_.joinable()) worker_.join();
-  if (pending_) {
-    startNext();
-    return;
-  }
+  if (task_->hasPending()) return;  // the user chose again meanwhile: show that instead
   while (QLayoutItem* item = grid_->takeAt(0)) {
     delete item->widget();
     delete item;
@@ -152,7 +149,8 @@ void LayerViewerDialog::showResult(const std::vector<ChannelActivation>& channel
                          .arg(channels.front().map.rows));
   for (const ChannelActivation& c : channels) {
     auto* tile = new QLabel(gridHost_);
-    const QImage image = mapToQImage(c.map).scaled(kTileSide, kTileSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    const QImage image =
+        mapToQImage(c.map).scaled(kTileSide, kTileSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
     tile->setPixmap(QPixmap::fromImage(image));
     tile->setToolTip(tr("channel %1, mean activation %2").arg(c.channel).arg(c.mean, 0, 'g', 3));
     auto* caption = new QLabel(tr("#%1  (%2)").arg(c.channel).arg(c.mean, 0, 'g', 3), gridHost_);

@@ -1,11 +1,10 @@
 #pragma once
 
-#include <memory>
-#include <thread>
-
 #include <QDialog>
 #include <QList>
+#include <memory>
 #include <opencv2/core.hpp>
+#include <thread>
 
 #include "core/engine/layer_activations.h"
 #include "core/models/model.h"
@@ -16,6 +15,8 @@ class QLabel;
 class QSpinBox;
 
 namespace impasto {
+
+class BackgroundTask;
 
 // "Visualizing deep layers": for the content, a style or the current render
 // and a chosen layer, a grid of the channels that respond most strongly, so
@@ -35,9 +36,10 @@ class LayerViewerDialog : public QDialog {
 
   void setModel(ModelPtr model);
   void setSources(const QList<Source>& sources);
+  const QList<Source>& sources() const { return sources_; }
   void setLayer(const QString& layer);
   int tileCount() const { return tiles_; }
-  bool isComputing() const { return computing_; }
+  bool isComputing() const;
 
   static constexpr int kMaxSide = 320;
 
@@ -49,7 +51,6 @@ class LayerViewerDialog : public QDialog {
   void refresh();
 
  private:
-  void startNext();
   void showResult(const std::vector<ChannelActivation>& channels, const QString& error);
 
   ModelPtr model_;
@@ -60,9 +61,7 @@ class LayerViewerDialog : public QDialog {
   QLabel* status_;
   QGridLayout* grid_;
   QWidget* gridHost_;
-  std::thread worker_;
-  bool computing_ = false;
-  bool pending_ = false;
+  BackgroundTask* task_;
   int tiles_ = 0;
 };
 

@@ -1,38 +1,27 @@
 #include "ui/main_window.h"
 
 #include <QAction>
-#include <QApplication>
-#include <QClipboard>
-#include <QComboBox>
 #include <QCloseEvent>
-#include <QDateTime>
 #include <QDir>
-#include <QElapsedTimer>
-#include <QFileDialog>
 #include <QFileInfo>
-#include <QGroupBox>
-#include <QImageReader>
-#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
 #include <QProgressBar>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
-#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
-#include "core/util/version.h"
-#include "core/util/error.h"
 #include "core/io/image_io.h"
-#include "ui/background_task.h"
+#include "core/util/version.h"
+#include "ui/file_dialogs.h"
 #include "ui/image_convert.h"
 #include "ui/image_drop_zone.h"
+#include "ui/inputs_panel.h"
 #include "ui/layer_viewer_dialog.h"
 #include "ui/loss_chart.h"
 #include "ui/message_bar.h"
@@ -40,7 +29,8 @@
 #include "ui/model_manager_dialog.h"
 #include "ui/parameter_panel.h"
 #include "ui/preview_widget.h"
-#include "ui/render_controller.h"
+#include "ui/render_status.h"
+#include "ui/studio_session.h"
 #include "ui/style_list.h"
 
 // The resources live in this static library: without a reference the linker
@@ -52,12 +42,6 @@ namespace impasto {
 
 namespace {
 
-double monotonicSeconds() {
-  static QElapsedTimer timer;
-  if (!timer.isValid()) timer.start();
-  return double(timer.nsecsElapsed()) * 1e-9;
-}
-
 // The preview compares against the content at this size at most: a 24 MP
 // photo would make every repaint slow for no visible gain.
 constexpr int kBeforeImageSide = 2048;
@@ -65,91 +49,62 @@ constexpr int kBeforeImageSide = 2048;
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), catalog_(std::make_unique<ModelCatalog>()), controller_(new RenderController(this)),
-      modelLoader_(new BackgroundTask(this)), recent_(new RecentFiles(this)) {
+    : QMainWindow(parent), session_(new StudioSession(this)), recent_(new RecentFiles(this)) {
   initImpastoResources();
   setWindowTitle(QStringLiteral("Impasto"));
   setWindowIcon(QIcon(QStringLiteral(":/icons/impasto.png")));
   buildWidgets();
   buildActions();
   buildMenus();
-  connectController();
+  connectSession();
   restoreSettings();
   refreshModelChoices();
   updateActions();
 
-  if (!catalog_->anyUsable()) showNoModelAdvice();
+  if (!session_->catalog().anyUsable()) showNoModelAdvice();
   // Deferred: a model named on the command line, asked for right after
   // construction, must win over the one from the last session.
-  QTimer::singleShot(0, this, [this] {
-    if (model_ || !loadingModelId_.isEmpty()) return;
-    const QString preferred = QSettings().value(QStringLiteral("model")).toString();
-    const QString first =
-        catalog_->defaultChoice(preferred.isEmpty() ? QString::fromLatin1(kDefaultModelName) : preferred);
-    if (!first.isEmpty()) useModel(first);
-  });
+  QTimer::singleShot(
+      0, this, [this] { session_->useDefaultModel(QSettings().value(QStringLiteral("model")).toString()); });
 }
 
 MainWindow::~MainWindow() {
-  // Children are deleted after members, but these threads use catalog_ (a
-  // member): join them first. The controller cancels and joins the render.
+  // Children are deleted after members, and in no set order: the model
+  // manager's thread uses the session's catalog, so join it first. The
+  // session cancels and joins the render and the model loader.
   delete modelManager_;
   delete layerViewer_;
-  delete modelLoader_;
-  delete controller_;
+  delete session_;
 }
-
-// --- construction ---------------------------------------------------------
 
 void MainWindow::buildWidgets() {
   messages_ = new MessageBar(this);
-  contentZone_ = new ImageDropZone(tr("Drop a content photo here,\npaste it (Ctrl+V)\nor click to choose"), this);
-  styles_ = new StyleList(this);
+  inputs_ = new InputsPanel(*session_, this);
+  contentZone_ = inputs_->contentZone();
+  styles_ = inputs_->styleList();
   preview_ = new PreviewWidget(this);
   preview_->setPlaceholderText(
       tr("1. Drop a photo on Content and a painting on Style (left).\n2. Check the model on the right.\n"
          "3. Press Start (Ctrl+Return) and tune α, β and λ while it paints."));
   chart_ = new LossChart(this);
   panel_ = new ParameterPanel(this);
-
-  auto* inputs = new QWidget(this);
-  auto* inputsLayout = new QVBoxLayout(inputs);
-  inputsLayout->setContentsMargins(4, 4, 4, 4);
-  auto* contentGroup = new QGroupBox(tr("Content"), inputs);
-  auto* contentLayout = new QVBoxLayout(contentGroup);
-  contentLayout->addWidget(contentZone_);
-  contentZone_->setMinimumHeight(190);
-  auto* styleGroup = new QGroupBox(tr("Style"), inputs);
-  auto* styleLayout = new QVBoxLayout(styleGroup);
-  styleLayout->addWidget(styles_);
-  inputsLayout->addWidget(contentGroup);
-  inputsLayout->addWidget(styleGroup);
-  inputsLayout->addStretch(1);
-  auto* inputsScroll = new QScrollArea(this);
-  inputsScroll->setWidget(inputs);
-  inputsScroll->setWidgetResizable(true);
-  inputsScroll->setMinimumWidth(220);
-
   auto* panelScroll = new QScrollArea(this);
   panelScroll->setWidget(panel_);
   panelScroll->setWidgetResizable(true);
   panelScroll->setMinimumWidth(300);
 
-  centreSplitter_ = new QSplitter(Qt::Vertical, this);
-  centreSplitter_->addWidget(preview_);
-  centreSplitter_->addWidget(chart_);
-  centreSplitter_->setStretchFactor(0, 3);
-  centreSplitter_->setStretchFactor(1, 1);
-  centreSplitter_->setSizes({600, 260});
-
-  mainSplitter_ = new QSplitter(Qt::Horizontal, this);
-  mainSplitter_->addWidget(inputsScroll);
-  mainSplitter_->addWidget(centreSplitter_);
-  mainSplitter_->addWidget(panelScroll);
-  mainSplitter_->setStretchFactor(0, 0);
-  mainSplitter_->setStretchFactor(1, 1);
-  mainSplitter_->setStretchFactor(2, 0);
-  mainSplitter_->setSizes({250, 800, 360});
+  auto split = [this](Qt::Orientation orientation, const QList<QWidget*>& parts, const QList<int>& stretch,
+                      const QList<int>& sizes) {
+    auto* splitter = new QSplitter(orientation, this);
+    for (int i = 0; i < parts.size(); ++i) {
+      splitter->addWidget(parts[i]);
+      splitter->setStretchFactor(i, stretch[i]);
+    }
+    splitter->setSizes(sizes);
+    return splitter;
+  };
+  centreSplitter_ = split(Qt::Vertical, {preview_, chart_}, {3, 1}, {600, 260});
+  mainSplitter_ = split(Qt::Horizontal, {inputs_, centreSplitter_, panelScroll}, {0, 1, 0}, {250, 800, 360});
 
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);
@@ -159,68 +114,53 @@ void MainWindow::buildWidgets() {
   layout->addWidget(mainSplitter_, 1);
   setCentralWidget(central);
 
-  stepLabel_ = new QLabel(this);
-  rateLabel_ = new QLabel(this);
-  etaLabel_ = new QLabel(this);
-  progress_ = new QProgressBar(this);
-  progress_->setMaximumWidth(260);
-  progress_->setRange(0, 1);
-  progress_->setValue(0);
-  progress_->setTextVisible(true);
-  statusBar()->addPermanentWidget(stepLabel_);
-  statusBar()->addPermanentWidget(rateLabel_);
-  statusBar()->addPermanentWidget(etaLabel_);
-  statusBar()->addPermanentWidget(progress_);
+  status_ = new RenderStatus(*session_, this);
+  statusBar()->addPermanentWidget(status_);
 
   connect(contentZone_, &ImageDropZone::filesDropped, this, [this](const QStringList& paths) {
     if (!paths.isEmpty()) loadContent(paths.first());
   });
-  connect(contentZone_, &ImageDropZone::imageDropped, this,
-          [this](const QImage& image) { setContentData(image, tr("dropped image")); });
   connect(contentZone_, &ImageDropZone::browseRequested, this, &MainWindow::openContentDialog);
   ImageDropZone* styleZone = styles_->dropZone();
   connect(styleZone, &ImageDropZone::filesDropped, this, [this](const QStringList& paths) {
     for (const QString& path : paths)
       if (!addStyle(path)) break;
   });
-  connect(styleZone, &ImageDropZone::imageDropped, this,
-          [this](const QImage& image) { addStyleData(image, tr("dropped image")); });
   connect(styleZone, &ImageDropZone::browseRequested, this, &MainWindow::addStyleDialog);
-  connect(styles_, &StyleList::changed, this, &MainWindow::updateActions);
 
-  connect(panel_, &ParameterPanel::weightsEdited, this, &MainWindow::onWeightsEdited);
+  connect(panel_, &ParameterPanel::weightsEdited, this,
+          [this] { session_->submitWeights(panel_->weights()); });
   connect(panel_, &ParameterPanel::modelChosen, this, &MainWindow::useModel);
   connect(panel_, &ParameterPanel::manageModelsRequested, this, &MainWindow::showModelManager);
-  connect(modelLoader_, &BackgroundTask::idle, this, &MainWindow::updateActions);
   connect(recent_, &RecentFiles::openRequested, this, &MainWindow::openRecent);
 }
 
 void MainWindow::buildActions() {
-  auto make = [this](const QString& text, const QKeySequence& key, auto slot) {
+  auto make = [this](const QString& text, const QKeySequence& key, const QString& tip, auto slot) {
     auto* action = new QAction(text, this);
-    if (!key.isEmpty()) action->setShortcut(key);
+    action->setShortcut(key);
     action->setShortcutContext(Qt::WindowShortcut);
+    action->setToolTip(tip);
     connect(action, &QAction::triggered, this, slot);
     addAction(action);
     return action;
   };
-  startAction_ = make(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { startRender(); });
+  startAction_ = make(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                      tr("Start rendering (Ctrl+Return)"), [this] { startRender(); });
   startAction_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
-  startAction_->setToolTip(tr("Start rendering (Ctrl+Return)"));
-  pauseAction_ = make(tr("&Pause"), QKeySequence(Qt::CTRL | Qt::Key_P), [this] { setPaused(!controller_->isPaused()); });
+  pauseAction_ = make(tr("&Pause"), QKeySequence(Qt::CTRL | Qt::Key_P), tr("Pause or resume (Ctrl+P)"),
+                      [this] { setPaused(!session_->isPaused()); });
   pauseAction_->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
-  pauseAction_->setToolTip(tr("Pause or resume (Ctrl+P)"));
-  stopAction_ = make(tr("S&top"), QKeySequence(Qt::Key_Escape), [this] { stopRender(); });
+  stopAction_ = make(tr("S&top"), QKeySequence(Qt::Key_Escape), tr("Stop after the current step (Esc)"),
+                     [this] { stopRender(); });
   stopAction_->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
-  stopAction_->setToolTip(tr("Stop after the current step (Esc)"));
-  exportAction_ = make(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { exportDialog(); });
+  exportAction_ = make(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::Key_E),
+                       tr("Export the render as PNG, JPEG or TIFF (Ctrl+E)"), [this] { exportDialog(); });
   exportAction_->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
-  exportAction_->setToolTip(tr("Export the render as PNG, JPEG or TIFF (Ctrl+E)"));
-  splitAction_ = make(tr("&Before/after split"), QKeySequence(Qt::CTRL | Qt::Key_B), [this] {
-    preview_->setSplit(splitAction_->isChecked());
-  });
+  splitAction_ = make(tr("&Before/after split"), QKeySequence(Qt::CTRL | Qt::Key_B),
+                      tr("Compare with the content image: drag the divider (Ctrl+B)"),
+                      [this] { preview_->setSplit(splitAction_->isChecked()); });
   splitAction_->setCheckable(true);
-  splitAction_->setToolTip(tr("Compare with the content image: drag the divider (Ctrl+B)"));
   connect(preview_, &PreviewWidget::splitChanged, splitAction_, &QAction::setChecked);
 }
 
@@ -233,38 +173,45 @@ void MainWindow::buildMenus() {
     return action;
   };
   add(file, tr("&Open content image…"), QKeySequence::Open, [this] { openContentDialog(); });
-  add(file, tr("&Add style image…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), [this] { addStyleDialog(); });
-  add(file, tr("&Paste as content"), QKeySequence::Paste, [this] { pasteContent(); });
-  add(file, tr("Paste as st&yle"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V), [this] { pasteStyle(); });
+  add(file, tr("&Add style image…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+      [this] { addStyleDialog(); });
+  add(file, tr("&Paste as content"), QKeySequence::Paste, [this] { paste(false); });
+  add(file, tr("Paste as st&yle"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V), [this] { paste(true); });
   recentMenu_ = file->addMenu(tr("Open &recent"));
   connect(recentMenu_, &QMenu::aboutToShow, this, [this] { recent_->fillMenu(recentMenu_); });
   file->addSeparator();
   file->addAction(exportAction_);
   file->addSeparator();
-  add(file, tr("&Load preset…"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] { loadPresetDialog(); });
-  add(file, tr("&Save preset…"), QKeySequence::Save, [this] { savePresetDialog(); });
+  add(file, tr("&Load preset…"), QKeySequence(Qt::CTRL | Qt::Key_L), [this] {
+    if (const QString path = fileDialogs::presetToLoad(this); !path.isEmpty()) loadPreset(path);
+  });
+  add(file, tr("&Save preset…"), QKeySequence::Save, [this] {
+    if (const QString path = fileDialogs::presetToSave(this); !path.isEmpty()) savePreset(path);
+  });
   presetsMenu_ = file->addMenu(tr("&Built-in presets"));
-  for (const QFileInfo& info : QDir(QStringLiteral(":/presets")).entryInfoList({QStringLiteral("*.json")}, QDir::Files)) {
+  for (const QFileInfo& info :
+       QDir(QStringLiteral(":/presets")).entryInfoList({QStringLiteral("*.json")}, QDir::Files)) {
     const QString path = info.filePath();
-    QAction* action = presetsMenu_->addAction(info.completeBaseName().replace(QLatin1Char('-'), QLatin1Char(' ')));
+    QAction* action =
+        presetsMenu_->addAction(info.completeBaseName().replace(QLatin1Char('-'), QLatin1Char(' ')));
     connect(action, &QAction::triggered, this, [this, path] { loadPreset(path); });
   }
   file->addSeparator();
   add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
-  QMenu* render = menuBar()->addMenu(tr("&Render"));
-  render->addAction(startAction_);
-  render->addAction(pauseAction_);
-  render->addAction(stopAction_);
+  menuBar()->addMenu(tr("&Render"))->addActions({startAction_, pauseAction_, stopAction_});
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  QAction* fit = add(view, tr("&Fit to window"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { preview_->fitToWindow(); });
-  QAction* actual = add(view, tr("&Actual size (1:1)"), QKeySequence(Qt::CTRL | Qt::Key_1), [this] { preview_->actualSize(); });
+  QAction* fit = add(view, tr("&Fit to window"), QKeySequence(Qt::CTRL | Qt::Key_0),
+                     [this] { preview_->fitToWindow(); });
+  QAction* actual = add(view, tr("&Actual size (1:1)"), QKeySequence(Qt::CTRL | Qt::Key_1),
+                        [this] { preview_->actualSize(); });
   QAction* zoomIn = add(view, tr("Zoom &in"), QKeySequence::ZoomIn, [this] { preview_->zoomIn(); });
   QAction* zoomOut = add(view, tr("Zoom &out"), QKeySequence::ZoomOut, [this] { preview_->zoomOut(); });
   view->addAction(splitAction_);
   view->addSeparator();
-  add(view, tr("&Layer viewer…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), [this] { showLayerViewer(); });
+  add(view, tr("&Layer viewer…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L),
+      [this] { showLayerViewer(); });
 
   QMenu* models = menuBar()->addMenu(tr("&Models"));
   add(models, tr("&Manage models…"), QKeySequence(Qt::CTRL | Qt::Key_M), [this] { showModelManager(); });
@@ -282,46 +229,55 @@ void MainWindow::buildMenus() {
   QToolBar* tools = addToolBar(tr("Render"));
   tools->setObjectName(QStringLiteral("renderToolBar"));
   tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  tools->addAction(startAction_);
-  tools->addAction(pauseAction_);
-  tools->addAction(stopAction_);
+  tools->addActions({startAction_, pauseAction_, stopAction_});
   tools->addSeparator();
   tools->addAction(exportAction_);
   tools->addSeparator();
-  tools->addAction(fit);
-  tools->addAction(actual);
-  tools->addAction(zoomIn);
-  tools->addAction(zoomOut);
-  tools->addAction(splitAction_);
+  tools->addActions({fit, actual, zoomIn, zoomOut, splitAction_});
 }
 
-void MainWindow::connectController() {
-  connect(controller_, &RenderController::frameReady, this,
-          [this](int, const QImage& frame) { preview_->setImage(frame); });
-  connect(controller_, &RenderController::stepsReported, this, &MainWindow::onSteps);
-  connect(controller_, &RenderController::runningChanged, this, &MainWindow::onRunningChanged);
-  connect(controller_, &RenderController::pausedChanged, this, [this](bool paused) {
-    rate_.reset();
+void MainWindow::connectSession() {
+  connect(session_, &StudioSession::contentChanged, this, &MainWindow::onContentChanged);
+  connect(session_, &StudioSession::stylesChanged, this, &MainWindow::updateActions);
+  connect(session_, &StudioSession::modelLoading, this, &MainWindow::onModelLoading);
+  connect(session_, &StudioSession::modelChanged, this, &MainWindow::onModelChanged);
+  connect(session_, &StudioSession::modelProblem, this, &MainWindow::showModelProblem);
+  connect(session_, &StudioSession::modelReady, this, [this](bool ok) {
+    const ModelPtr model = session_->model();
+    if (!ok)
+      panel_->setModelState(model ? tr("Still using %1").arg(QString::fromStdString(model->manifest().name))
+                                  : tr("No model loaded"));
+    if (!ok) refreshModelChoices();
+    emit modelReady(ok);
+  });
+  connect(session_, &StudioSession::startRequested, this, [this] { startRender(); });
+  connect(session_, &StudioSession::error, this, &MainWindow::showError);
+  connect(session_, &StudioSession::frameReady, this, [this](int, const QImage& frame) {
+    preview_->setImage(frame);
+    if (!exportAction_->isEnabled()) updateActions();  // the first frame can be exported
+  });
+  connect(session_, &StudioSession::stepsReported, chart_, &LossChart::addReports);
+  connect(session_, &StudioSession::weightsSubmitted, this, [this](int afterIteration) {
+    chart_->markWeightChange(afterIteration);
+    statusBar()->showMessage(tr("New weights apply from the next step"), 3000);
+  });
+  connect(session_, &StudioSession::runningChanged, this, [this](bool running) {
+    panel_->setRunning(running);
+    updateActions();
+  });
+  connect(session_, &StudioSession::pausedChanged, this, [this](bool paused) {
     updateActions();
     statusBar()->showMessage(paused ? tr("Paused") : tr("Resumed"), 3000);
   });
-  connect(controller_, &RenderController::finished, this, &MainWindow::onFinished);
-  connect(controller_, &RenderController::failed, this, [this](const QString& message) {
-    showError(message);
-    updateActions();
-  });
+  connect(session_, &StudioSession::finished, this, &MainWindow::onFinished);
 }
-
-// --- settings --------------------------------------------------------------
 
 void MainWindow::restoreSettings() {
   QSettings settings;
   if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1440, 900);
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-  const QByteArray splitter = settings.value(QStringLiteral("window/splitter")).toByteArray();
-  if (!splitter.isEmpty()) mainSplitter_->restoreState(splitter);
-  const QByteArray centre = settings.value(QStringLiteral("window/centreSplitter")).toByteArray();
-  if (!centre.isEmpty()) centreSplitter_->restoreState(centre);
+  mainSplitter_->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+  centreSplitter_->restoreState(settings.value(QStringLiteral("window/centreSplitter")).toByteArray());
   const QByteArray last = settings.value(QStringLiteral("lastPreset")).toByteArray();
   if (!last.isEmpty()) {
     Preset preset;
@@ -342,31 +298,24 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("window/splitter"), mainSplitter_->saveState());
   settings.setValue(QStringLiteral("window/centreSplitter"), centreSplitter_->saveState());
   settings.setValue(QStringLiteral("lastPreset"), QByteArray::fromStdString(presetToJson(currentPreset())));
-  if (!modelId_.isEmpty()) settings.setValue(QStringLiteral("model"), modelId_);
+  if (!session_->modelId().isEmpty()) settings.setValue(QStringLiteral("model"), session_->modelId());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   saveSettings();
   // Stop asking the engine for more; the controller's destructor joins the thread.
-  controller_->stop();
+  session_->stop();
   event->accept();
 }
-
-// --- messages ----------------------------------------------------------------
 
 void MainWindow::showError(const QString& text) {
   messages_->showMessage(MessageBar::Level::Error, text);
   statusBar()->showMessage(text, 8000);
 }
 
-void MainWindow::showError(const std::exception& e) {
-  const auto* error = dynamic_cast<const Error*>(&e);
-  if (error && (error->kind() == ErrorKind::Model)) {
-    messages_->showMessage(MessageBar::Level::Error, QString::fromStdString(e.what()), tr("Manage models…"),
-                           [this] { showModelManager(); });
-    return;
-  }
-  showError(QString::fromStdString(e.what()));
+void MainWindow::showModelProblem(const QString& text) {
+  messages_->showMessage(MessageBar::Level::Error, text, tr("Manage models…"),
+                         [this] { showModelManager(); });
 }
 
 void MainWindow::showNoModelAdvice() {
@@ -379,63 +328,29 @@ void MainWindow::showNoModelAdvice() {
   panel_->setModelState(tr("No model installed: use Manage models…"));
 }
 
-// --- images -------------------------------------------------------------------
-
-QString MainWindow::imageFilter() const {
-  return tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)");
+void MainWindow::rememberImage(RecentFiles::Role role, const QString& path) {
+  recent_->add(role, path);
+  fileDialogs::rememberImageFolder(path);
 }
 
 bool MainWindow::loadContent(const QString& path) {
-  try {
-    LoadedImage image = loadImageFile(path);
-    content_ = std::move(image);
-  } catch (const std::exception& e) {
-    showError(e);
-    return false;
-  }
-  contentZone_->setPreview(content_.thumbnail, QStringLiteral("%1\n%2").arg(content_.name, sizeText(content_.size())));
-  preview_->setBeforeImage(toQImage(resizeToLongest(content_.rgb, std::min(kBeforeImageSide, std::max(content_.rgb.cols, content_.rgb.rows)))));
-  recent_->add(RecentFiles::Role::Content, path);
-  QSettings().setValue(QStringLiteral("dirs/images"), QFileInfo(path).absolutePath());
+  if (!session_->loadContent(path)) return false;
+  rememberImage(RecentFiles::Role::Content, path);
   messages_->dismiss();
-  updateActions();
-  updateTitle();
   return true;
 }
 
-bool MainWindow::setContentData(const QImage& data, const QString& name) {
-  try {
-    content_ = loadImageData(data, name);
-  } catch (const std::exception& e) {
-    showError(e);
-    return false;
-  }
-  contentZone_->setPreview(content_.thumbnail, QStringLiteral("%1\n%2").arg(content_.name, sizeText(content_.size())));
-  preview_->setBeforeImage(toQImage(resizeToLongest(content_.rgb, std::min(kBeforeImageSide, std::max(content_.rgb.cols, content_.rgb.rows)))));
+void MainWindow::onContentChanged() {
+  const LoadedImage& content = session_->content();
+  const int side = std::min(kBeforeImageSide, std::max(content.rgb.cols, content.rgb.rows));
+  preview_->setBeforeImage(toQImage(resizeToLongest(content.rgb, side)));
   updateActions();
-  updateTitle();
-  return true;
+  setWindowTitle(QStringLiteral("%1 — Impasto").arg(content.name));
 }
 
 bool MainWindow::addStyle(const QString& path) {
-  try {
-    styles_->addImage(loadImageFile(path));
-  } catch (const std::exception& e) {
-    showError(e);
-    return false;
-  }
-  recent_->add(RecentFiles::Role::Style, path);
-  QSettings().setValue(QStringLiteral("dirs/images"), QFileInfo(path).absolutePath());
-  return true;
-}
-
-bool MainWindow::addStyleData(const QImage& data, const QString& name) {
-  try {
-    styles_->addImage(loadImageData(data, name));
-  } catch (const std::exception& e) {
-    showError(e);
-    return false;
-  }
+  if (!session_->addStyle(path)) return false;
+  rememberImage(RecentFiles::Role::Style, path);
   return true;
 }
 
@@ -446,157 +361,71 @@ void MainWindow::openImages(const QStringList& paths) {
 }
 
 void MainWindow::openContentDialog() {
-  const QString dir = QSettings().value(QStringLiteral("dirs/images")).toString();
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open content image"), dir, imageFilter());
+  const QString path = fileDialogs::contentImage(this);
   if (!path.isEmpty()) loadContent(path);
 }
 
 void MainWindow::addStyleDialog() {
-  if (controller_->isRunning()) return;
-  const QString dir = QSettings().value(QStringLiteral("dirs/images")).toString();
-  const QStringList paths = QFileDialog::getOpenFileNames(this, tr("Add style images"), dir, imageFilter());
-  for (const QString& path : paths)
+  if (isRendering()) return;
+  for (const QString& path : fileDialogs::styleImages(this))
     if (!addStyle(path)) break;
 }
 
-void MainWindow::pasteContent() {
-  // Ctrl+V lands here whichever zone has focus: respect the style zone's.
-  if (styles_->dropZone()->hasFocus()) {
-    pasteStyle();
-    return;
-  }
-  const QMimeData* data = QApplication::clipboard()->mimeData();
-  if (!ImageDropZone::canAccept(data)) {
+void MainWindow::paste(bool asStyle) {
+  if (!inputs_->paste(asStyle))
     showError(tr("The clipboard holds no image or image file. Copy an image first."));
-    return;
-  }
-  contentZone_->accept(data);
-}
-
-void MainWindow::pasteStyle() {
-  if (controller_->isRunning()) return;
-  const QMimeData* data = QApplication::clipboard()->mimeData();
-  if (!ImageDropZone::canAccept(data)) {
-    showError(tr("The clipboard holds no image or image file. Copy an image first."));
-    return;
-  }
-  styles_->dropZone()->accept(data);
 }
 
 void MainWindow::openRecent(RecentFiles::Role role, const QString& path) {
-  switch (role) {
-    case RecentFiles::Role::Content: loadContent(path); break;
-    case RecentFiles::Role::Style:
-      if (!controller_->isRunning()) addStyle(path);
-      break;
-    case RecentFiles::Role::Preset: loadPreset(path); break;
-  }
+  if (role == RecentFiles::Role::Content) loadContent(path);
+  if (role == RecentFiles::Role::Style && !isRendering()) addStyle(path);
+  if (role == RecentFiles::Role::Preset) loadPreset(path);
 }
-
-// --- models ---------------------------------------------------------------------
 
 void MainWindow::refreshModelChoices() {
   try {
-    panel_->setModelChoices(catalog_->choices(), loadingModelId_.isEmpty() ? modelId_ : loadingModelId_);
+    panel_->setModelChoices(session_->catalog().choices(), session_->shownModelId());
   } catch (const std::exception& e) {
-    showError(e);
+    showError(QString::fromStdString(e.what()));
   }
 }
-
-bool MainWindow::isModelLoading() const { return modelLoader_->isBusy(); }
 
 void MainWindow::useModelArgument(const QString& nameOrPath) {
-  useModel(catalog_->idForArgument(nameOrPath));
+  session_->useModelArgument(nameOrPath);
   refreshModelChoices();
 }
 
-void MainWindow::useModel(const QString& id) {
-  if (id.isEmpty() || controller_->isRunning()) return;
-  loadingModelId_ = id;
+void MainWindow::onModelLoading() {
   panel_->setModelState(tr("Loading…"));
   refreshModelChoices();
-  updateActions();
-  struct Outcome {
-    ModelPtr model;
-    QString error;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  const ModelCatalog* catalog = catalog_.get();
-  modelLoader_->run(
-      [catalog, id, outcome] {
-        try {
-          // Pooling is applied per render (withPooling is cheap); load the model as trained.
-          outcome->model = catalog->load(id, Pooling::AsTrained);
-        } catch (const std::exception& e) {
-          outcome->error = QString::fromStdString(e.what());
-        }
-      },
-      [this, id, outcome] { onModelLoaded(id, outcome->model, outcome->error); });
 }
 
-void MainWindow::onModelLoaded(const QString& id, ModelPtr model, const QString& error) {
-  // The user picked another model while this one loaded: that one comes next.
-  if (id != loadingModelId_) return;
-  loadingModelId_.clear();
-  if (!error.isEmpty() || !model) {
-    const QString message = error.isEmpty() ? tr("The model could not be loaded.") : error;
-    messages_->showMessage(MessageBar::Level::Error, message, tr("Manage models…"), [this] { showModelManager(); });
-    panel_->setModelState(model_ ? tr("Still using %1").arg(QString::fromStdString(model_->manifest().name))
-                                 : tr("No model loaded"));
-    refreshModelChoices();
-    startWhenReady_ = false;
-    emit modelReady(false);
-    updateActions();
-    return;
-  }
-  setModel(std::move(model), id);
-  emit modelReady(true);
-  if (startWhenReady_) {
-    startWhenReady_ = false;
-    startRender();
-  }
-}
-
-void MainWindow::setModel(ModelPtr model, const QString& id) {
-  model_ = std::move(model);
-  modelId_ = id;
-  const ModelManifest& manifest = model_->manifest();
-  RenderSettings defaults;
-  defaults.weights.alpha = manifest.defaultAlpha.value_or(kDefaultAlpha);
-  defaults.weights.beta = manifest.defaultBeta.value_or(kDefaultBeta);
-  try {
-    defaults = resolveSettings(defaults, *model_);
-  } catch (const std::exception&) {
-    // A bare model file names no default layers: the user picks them in the table.
-    const auto names = model_->layerNames();
-    if (!names.empty()) defaults.contentLayer = names.back();
-    messages_->showMessage(MessageBar::Level::Info,
-                           tr("This model names no default layers: check the style layers and choose a content "
-                              "layer in the Layers table."));
-  }
-  panel_->setModelLayers(model_->layerNames(), defaults);
-  const QString title = QString::fromStdString(manifest.title.empty() ? manifest.name : manifest.title);
-  panel_->setModelState(tr("Ready: %1 layers").arg(model_->layerNames().size()));
-  panel_->modelCombo()->setToolTip(title);
+void MainWindow::onModelChanged() {
+  const ModelPtr model = session_->model();
+  bool namesLayers = true;
+  const RenderSettings defaults = session_->modelDefaults(namesLayers);
+  if (!namesLayers)
+    messages_->showMessage(
+        MessageBar::Level::Info,
+        tr("This model names no default layers: check the style layers and choose a content "
+           "layer in the Layers table."));
+  panel_->showModel(*model, defaults);
   refreshModelChoices();
-  if (layerViewer_) layerViewer_->setModel(model_);
+  if (layerViewer_) layerViewer_->setModel(model);
   if (messages_->text().startsWith(tr("No model is installed"))) messages_->dismiss();
-  updateActions();
 }
 
 void MainWindow::openModelFileDialog() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open a model file"), QString(),
-                                                    tr("Model files (*.onnx *.pth *.json *.caffemodel);;All files (*)"));
-  if (path.isEmpty()) return;
-  useModelArgument(path);
+  const QString path = fileDialogs::modelFile(this, tr("Open a model file"));
+  if (!path.isEmpty()) useModelArgument(path);
 }
 
 void MainWindow::showModelManager() {
   if (!modelManager_) {
-    modelManager_ = new ModelManagerDialog(catalog_->library(), this);
+    modelManager_ = new ModelManagerDialog(session_->catalog().library(), this);
     connect(modelManager_, &ModelManagerDialog::modelInstalled, this, [this](const QString& name) {
       refreshModelChoices();
-      if (!model_ && !isModelLoading()) useModel(name);
+      if (!session_->model() && !session_->isModelLoading()) useModel(name);
     });
   }
   modelManager_->refresh();
@@ -605,149 +434,49 @@ void MainWindow::showModelManager() {
   modelManager_->activateWindow();
 }
 
-QString MainWindow::modelArgumentFor(const QString& id) const {
-  return ModelCatalog::isFileId(id) ? id.mid(5) : id;
-}
-
-// --- rendering ------------------------------------------------------------------
-
-bool MainWindow::isRendering() const { return controller_->isRunning(); }
-
 void MainWindow::startWhenReady() {
-  if (model_ && !isModelLoading()) {
-    startRender();
-    return;
-  }
-  startWhenReady_ = true;
+  if (session_->startWhenReady()) startRender();
 }
 
 bool MainWindow::startRender() {
-  if (controller_->isRunning()) return false;
-  if (content_.isNull()) {
+  using Start = StudioSession::StartResult;
+  const Start started = session_->start(panel_->settings(), panel_->pooling());
+  if (started == Start::NoContent)
     messages_->showMessage(MessageBar::Level::Warning,
-                           tr("Add a content photo first: drop it on the Content box, paste it or click the box."));
-    return false;
-  }
-  if (styles_->count() == 0) {
+                           tr("Add a content photo first: drop it on the Content box, "
+                              "paste it or click the box."));
+  else if (started == Start::NoStyle)
     messages_->showMessage(MessageBar::Level::Warning,
-                           tr("Add at least one style painting: drop it on the Style box, or click the box."));
-    return false;
-  }
-  if (!model_) {
-    if (isModelLoading()) {
-      startWhenReady_ = true;
-      statusBar()->showMessage(tr("The render starts when the model has loaded…"));
-      return false;
-    }
+                           tr("Add at least one style painting: drop it on the Style "
+                              "box, or click the box."));
+  else if (started == Start::WaitingForModel)
+    statusBar()->showMessage(tr("The render starts when the model has loaded…"));
+  else if (started == Start::NoModel)
     showNoModelAdvice();
-    return false;
-  }
-  RenderJob job;
-  job.content = content_.rgb;
-  for (int i = 0; i < styles_->count(); ++i) job.styles.push_back(styles_->image(i).rgb);
-  job.styleBlend = styles_->weights();
-  double blendSum = 0.0;
-  for (double w : job.styleBlend) blendSum += w;
-  if (!(blendSum > 0.0)) {
-    showError(tr("All style blend weights are 0: give at least one style image a weight above 0."));
-    return false;
-  }
-  job.model = withPooling(model_, panel_->pooling());
-  job.settings = panel_->settings();
-  job.settings.frameEvery = 1;  // the controller throttles frames to what the screen can show
-  // Leave one core to the GUI thread: OpenMP workers spin while they wait, and
-  // a render on every core starves the window (and itself, when oversubscribed).
-  job.settings.threads = std::max(1, QThread::idealThreadCount() - 1);
-  if (job.settings.weights.styleLayers.empty()) {
-    showError(tr("No style layer is checked: check at least one layer in the Layers table."));
-    return false;
-  }
-  try {
-    job.settings = resolveSettings(job.settings, *job.model);
-  } catch (const std::exception& e) {
-    showError(e);
-    return false;
-  }
-  renderPreset_ = currentPreset();
-  renderPreset_.settings = job.settings;
-  weightHistory_.clear();
-  chart_->reset(job.settings.iterations);
-  progress_->setRange(0, job.settings.iterations);
-  progress_->setValue(0);
-  rate_.reset();
-  renderStart_ = monotonicSeconds();
+  if (started != Start::Started) return false;
+  chart_->reset(session_->renderSettings().iterations);
   messages_->dismiss();
-  controller_->start(std::move(job));
   statusBar()->showMessage(tr("Rendering on %1…").arg(QString::fromStdString(computeDeviceName())));
   return true;
 }
 
-void MainWindow::setPaused(bool paused) { controller_->setPaused(paused); }
-
-void MainWindow::stopRender() { controller_->stop(); }
-
-void MainWindow::onWeightsEdited() {
-  if (!controller_->isRunning()) return;
-  const LossWeights weights = panel_->weights();
-  controller_->submitWeights(weights);
-  const int at = controller_->lastReport().iteration;
-  weightHistory_.emplace_back(at, weights);
-  chart_->markWeightChange(at);
-  statusBar()->showMessage(tr("New weights apply from the next step"), 3000);
-}
-
-void MainWindow::onRunningChanged(bool running) {
-  panel_->setRunning(running);
-  styles_->setEditable(!running);
-  updateActions();
-  updateRateLabels();
-}
-
-void MainWindow::onSteps(const QList<StepReport>& reports) {
-  if (reports.isEmpty()) return;
-  chart_->addReports(reports);
-  const StepReport& last = reports.back();
-  progress_->setRange(0, std::max(1, last.iterations));
-  progress_->setValue(last.iteration);
-  if (!controller_->isPaused()) rate_.add(monotonicSeconds(), last.iteration);
-  updateRateLabels();
-}
-
 void MainWindow::onFinished(bool cancelled) {
-  const cv::Mat& result = controller_->result();
+  const cv::Mat& result = session_->result();
   if (!result.empty()) preview_->setImage(toQImage(result));
-  const StepReport& last = controller_->lastReport();
-  const QString took = durationText(monotonicSeconds() - renderStart_);
+  const StepReport& last = session_->lastReport();
+  const QString took = durationText(session_->secondsSinceStart());
   statusBar()->showMessage(cancelled ? tr("Stopped at iteration %1 after %2").arg(last.iteration).arg(took)
                                      : tr("Finished %1 iterations in %2").arg(last.iteration).arg(took));
   updateActions();
-  updateRateLabels();
 }
 
-QString MainWindow::rateText() const { return rateLabel_->text(); }
+QString MainWindow::rateText() const { return status_->rateText(); }
 
-void MainWindow::updateRateLabels() {
-  const StepReport& last = controller_->lastReport();
-  stepLabel_->setText(last.iteration > 0 ? tr("step %1 / %2").arg(last.iteration).arg(last.iterations) : QString());
-  if (!controller_->isRunning()) {
-    rateLabel_->clear();
-    etaLabel_->clear();
-    return;
-  }
-  if (controller_->isPaused()) {
-    rateLabel_->setText(tr("paused"));
-    etaLabel_->clear();
-    return;
-  }
-  const auto rate = rate_.rate();
-  rateLabel_->setText(rate ? tr("%1 steps/s").arg(*rate, 0, 'f', *rate < 10 ? 2 : 1) : tr("… steps/s"));
-  const auto left = rate_.secondsLeft(double(last.iterations));
-  etaLabel_->setText(left ? tr("ETA %1").arg(durationText(*left)) : QString());
-}
+QProgressBar* MainWindow::progressBar() const { return status_->progressBar(); }
 
 void MainWindow::updateActions() {
-  const bool running = controller_->isRunning();
-  const bool paused = controller_->isPaused();
+  const bool running = session_->isRendering();
+  const bool paused = session_->isPaused();
   startAction_->setEnabled(!running);
   pauseAction_->setEnabled(running);
   pauseAction_->setText(paused ? tr("&Resume") : tr("&Pause"));
@@ -756,41 +485,13 @@ void MainWindow::updateActions() {
   exportAction_->setEnabled(canExport());
 }
 
-void MainWindow::updateTitle() {
-  setWindowTitle(content_.isNull() ? QStringLiteral("Impasto") : QStringLiteral("%1 — Impasto").arg(content_.name));
-}
-
-// --- export -----------------------------------------------------------------------
-
-bool MainWindow::canExport() const { return !controller_->result().empty() || !preview_->image().isNull(); }
-
-cv::Mat MainWindow::exportPixels() const {
-  // The float G at the end of a render; while one runs, the latest frame.
-  if (!controller_->isRunning() && !controller_->result().empty()) return controller_->result();
-  return toRgb8(preview_->image());
-}
-
 void MainWindow::exportDialog() {
   if (!canExport()) {
     showError(tr("Nothing to export yet: start a render first."));
     return;
   }
-  QSettings settings;
-  const QString dir = settings.value(QStringLiteral("dirs/export"), QDir::homePath()).toString();
-  const QString base = content_.isNull() ? QStringLiteral("impasto") : QFileInfo(content_.name).completeBaseName();
-  QString filter = settings.value(QStringLiteral("export/filter")).toString();
-  // QFileDialog asks before replacing a file, so what comes back is confirmed.
-  const QString path = QFileDialog::getSaveFileName(
-      this, tr("Export image"), QDir(dir).filePath(base + QStringLiteral("-impasto.png")),
-      tr("PNG, settings embedded (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff)"), &filter);
-  if (path.isEmpty()) return;
-  settings.setValue(QStringLiteral("export/filter"), filter);
-  QString target = path;
-  if (QFileInfo(target).suffix().isEmpty())
-    target += filter.startsWith(QLatin1String("JPEG")) ? QStringLiteral(".jpg")
-              : filter.startsWith(QLatin1String("TIFF")) ? QStringLiteral(".tif")
-                                                         : QStringLiteral(".png");
-  exportImage(target, target == path ? Overwrite::Yes : Overwrite::Ask);
+  const fileDialogs::ExportTarget target = fileDialogs::exportImage(this, content().name);
+  if (!target.path.isEmpty()) exportImage(target.path, target.confirmed ? Overwrite::Yes : Overwrite::Ask);
 }
 
 bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
@@ -804,7 +505,8 @@ bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
   }
   if (QFileInfo::exists(path)) {
     if (overwrite == Overwrite::Never) {
-      showError(tr("%1 exists already; it was left as it is. Choose another name.").arg(QDir::toNativeSeparators(path)));
+      showError(tr("%1 exists already; it was left as it is. Choose another name.")
+                    .arg(QDir::toNativeSeparators(path)));
       return false;
     }
     if (overwrite == Overwrite::Ask &&
@@ -813,87 +515,47 @@ bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
                               QMessageBox::Yes | QMessageBox::No, QMessageBox::No) != QMessageBox::Yes)
       return false;
   }
-  SaveOptions options;
-  options.jpegQuality = 100;
-  Preset preset = currentPreset();
-  if (!renderPreset_.settings.contentLayer.empty()) {
-    // What the render used, with the weights it ended with: live changes are part of the result.
-    preset = renderPreset_;
-    preset.settings.weights = controller_->settings().weights;
-  }
-  for (const auto& [iteration, weights] : weightHistory_) preset.settings.weightChanges.push_back({iteration + 1, weights});
-  options.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
-  options.pngText["Software"] = std::string("Impasto ") + version();
   try {
-    saveImage(exportPixels(), path.toStdString(), options);
+    session_->exportImage(path);
   } catch (const std::exception& e) {
     showError(tr("Export failed: %1").arg(QString::fromStdString(e.what())));
     return false;
   }
-  QSettings().setValue(QStringLiteral("dirs/export"), QFileInfo(path).absolutePath());
+  fileDialogs::rememberExportFolder(path);
   statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 8000);
   return true;
 }
 
-// --- presets ------------------------------------------------------------------------
-
-Preset MainWindow::currentPreset() const {
-  Preset preset;
-  preset.settings = panel_->settings();
-  preset.pooling = panel_->pooling();
-  preset.model = modelArgumentFor(modelId_.isEmpty() ? loadingModelId_ : modelId_).toStdString();
-  preset.styleBlend = styles_->weights();
-  return preset;
-}
+Preset MainWindow::currentPreset() const { return session_->preset(panel_->settings(), panel_->pooling()); }
 
 void MainWindow::applyPreset(const Preset& preset) {
-  for (int i = 0; i < styles_->count() && i < int(preset.styleBlend.size()); ++i)
-    styles_->setWeight(i, preset.styleBlend[std::size_t(i)]);
+  const StudioSession::PresetFit fit = session_->applyPreset(preset);
   panel_->setPooling(preset.pooling);
-  QString switchTo;
-  const QString presetModel = QString::fromStdString(preset.model);
-  if (!presetModel.isEmpty() && modelArgumentFor(modelId_) != presetModel) {
-    const QString id = catalog_->idForArgument(presetModel);
-    bool usable = false;
-    for (const ModelChoice& c : catalog_->choices())
-      if (c.id == id) usable = c.usable;
-    if (usable)
-      switchTo = id;
-    else
-      messages_->showMessage(MessageBar::Level::Warning,
-                             tr("The preset was made with model '%1', which is not installed; the current model "
-                                "is kept.")
-                                 .arg(presetModel),
-                             tr("Manage models…"), [this] { showModelManager(); });
-  }
-  if (!switchTo.isEmpty()) {
-    // The preset's layers belong to the other model: the panel holds them until its layers arrive.
-    model_.reset();
-    modelId_.clear();
-    panel_->clearModelLayers();
-    panel_->setSettings(preset.settings);
-    useModel(switchTo);
-    return;
-  }
-  QStringList unknown;
-  if (model_) {
-    for (const auto& [name, lambda] : preset.settings.weights.styleLayers)
-      if (!model_->hasLayer(name)) unknown << QString::fromStdString(name);
-    if (!preset.settings.contentLayer.empty() && !model_->hasLayer(preset.settings.contentLayer))
-      unknown << QString::fromStdString(preset.settings.contentLayer);
-  }
-  panel_->setSettings(preset.settings);
-  if (!unknown.isEmpty())
+  if (!fit.missingModel.isEmpty())
+    messages_->showMessage(
+        MessageBar::Level::Warning,
+        tr("The preset was made with model '%1', which is not installed; the current model is kept.")
+            .arg(fit.missingModel),
+        tr("Manage models…"), [this] { showModelManager(); });
+  // Switching model: the panel holds the preset's layers until the new model's layers arrive.
+  if (!fit.switchingTo.isEmpty()) panel_->clearModelLayers();
+  // A render exported after live tuning opens with the weights it ended with.
+  RenderSettings shown = preset.settings;
+  shown.weights = finalWeights(shown);
+  shown.weightChanges.clear();
+  panel_->setSettings(shown);
+  if (!fit.unknownLayers.isEmpty())
     messages_->showMessage(MessageBar::Level::Warning,
                            tr("The preset names layers that %1 does not have (%2); they were skipped.")
-                               .arg(QString::fromStdString(model_->manifest().name), unknown.join(QStringLiteral(", "))));
+                               .arg(QString::fromStdString(session_->model()->manifest().name),
+                                    fit.unknownLayers.join(QStringLiteral(", "))));
 }
 
 bool MainWindow::savePreset(const QString& path) {
   try {
     savePresetFile(currentPreset(), path);
   } catch (const std::exception& e) {
-    showError(e);
+    showError(QString::fromStdString(e.what()));
     return false;
   }
   recent_->add(RecentFiles::Role::Preset, path);
@@ -902,7 +564,7 @@ bool MainWindow::savePreset(const QString& path) {
 }
 
 bool MainWindow::loadPreset(const QString& path) {
-  if (controller_->isRunning()) {
+  if (isRendering()) {
     showError(tr("Stop the render before loading a preset."));
     return false;
   }
@@ -910,7 +572,7 @@ bool MainWindow::loadPreset(const QString& path) {
   try {
     loadPresetFile(path, preset);
   } catch (const std::exception& e) {
-    showError(e);
+    showError(QString::fromStdString(e.what()));
     return false;
   }
   applyPreset(preset);
@@ -919,38 +581,17 @@ bool MainWindow::loadPreset(const QString& path) {
   return true;
 }
 
-void MainWindow::savePresetDialog() {
-  QSettings settings;
-  const QString dir = settings.value(QStringLiteral("dirs/presets"), QDir::homePath()).toString();
-  const QString path =
-      QFileDialog::getSaveFileName(this, tr("Save preset"), QDir(dir).filePath(QStringLiteral("preset.json")),
-                                   tr("Impasto presets (*.json)"));
-  if (path.isEmpty()) return;
-  settings.setValue(QStringLiteral("dirs/presets"), QFileInfo(path).absolutePath());
-  savePreset(path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive) ? path : path + QStringLiteral(".json"));
-}
-
-void MainWindow::loadPresetDialog() {
-  QSettings settings;
-  const QString dir = settings.value(QStringLiteral("dirs/presets"), QDir::homePath()).toString();
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Load preset"), dir, tr("Presets and exported PNGs (*.json *.png);;All files (*)"));
-  if (path.isEmpty()) return;
-  settings.setValue(QStringLiteral("dirs/presets"), QFileInfo(path).absolutePath());
-  loadPreset(path);
-}
-
-// --- layer viewer -----------------------------------------------------------------
-
 LayerViewerDialog* MainWindow::showLayerViewer() {
   if (!layerViewer_) layerViewer_ = new LayerViewerDialog(this);
   QList<LayerViewerDialog::Source> sources;
-  if (!preview_->image().isNull()) sources.append({tr("Current render"), toRgb32f(preview_->image())});
-  if (!content_.isNull()) sources.append({tr("Content: %1").arg(content_.name), content_.rgb});
-  for (int i = 0; i < styles_->count(); ++i)
-    sources.append({tr("Style: %1").arg(styles_->image(i).name), styles_->image(i).rgb});
+  const cv::Mat render = session_->currentRender();
+  if (!render.empty()) sources.append({tr("Current render"), render});
+  if (!content().isNull()) sources.append({tr("Content: %1").arg(content().name), content().rgb});
+  for (const StyleImage& style : session_->styles())
+    sources.append({tr("Style: %1").arg(style.image.name), style.image.rgb});
   layerViewer_->setSources(sources);
-  layerViewer_->setModel(model_ ? withPooling(model_, panel_->pooling()) : model_);
+  const ModelPtr model = session_->model();
+  layerViewer_->setModel(model ? withPooling(model, panel_->pooling()) : model);
   layerViewer_->show();
   layerViewer_->raise();
   return layerViewer_;

@@ -1,15 +1,14 @@
 #pragma once
 
-#include <filesystem>
-#include <memory>
-
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <filesystem>
+#include <memory>
 
-#include "core/models/model.h"
 #include "core/library/model_library.h"
-#include "ui/parameter_panel.h"
+#include "core/models/model.h"
+#include "ui/model_choice.h"
 
 namespace impasto {
 
@@ -41,6 +40,8 @@ class ModelCatalog {
 
   static bool isFileId(const QString& id) { return id.startsWith(QLatin1String("file:")); }
   static QString fileId(const QString& path);
+  // The inverse of idForArgument: what --model and presets name.
+  static QString argumentFor(const QString& id) { return isFileId(id) ? id.mid(5) : id; }
 
  private:
   std::unique_ptr<ModelLibrary> library_;

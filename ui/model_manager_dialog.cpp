@@ -2,7 +2,6 @@
 
 #include <QDesktopServices>
 #include <QDialogButtonBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -12,9 +11,12 @@
 #include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <memory>
 
-#include "core/util/error.h"
 #include "core/library/model_library.h"
+#include "core/util/error.h"
+#include "ui/background_task.h"
+#include "ui/file_dialogs.h"
 #include "ui/model_catalog.h"
 
 namespace impasto {
@@ -24,9 +26,16 @@ enum Column { kName, kTitle, kSize, kState };
 }
 
 ModelManagerDialog::ModelManagerDialog(const ModelLibrary& library, QWidget* parent)
-    : QDialog(parent), library_(library), table_(new QTableWidget(0, 4, this)), details_(new QLabel(this)),
-      progress_(new QProgressBar(this)), status_(new QLabel(this)), download_(new QPushButton(tr("&Download"), this)),
-      cancel_(new QPushButton(tr("&Cancel download"), this)), import_(new QPushButton(tr("&Import file…"), this)) {
+    : QDialog(parent),
+      library_(library),
+      table_(new QTableWidget(0, 4, this)),
+      details_(new QLabel(this)),
+      progress_(new QProgressBar(this)),
+      status_(new QLabel(this)),
+      download_(new QPushButton(tr("&Download"), this)),
+      cancel_(new QPushButton(tr("&Cancel download"), this)),
+      import_(new QPushButton(tr("&Import file…"), this)),
+      task_(new BackgroundTask(this)) {
   setWindowTitle(tr("Models"));
   resize(820, 420);
   table_->setHorizontalHeaderLabels({tr("Name"), tr("Description"), tr("Download"), tr("State")});
@@ -35,7 +44,8 @@ ModelManagerDialog::ModelManagerDialog(const ModelLibrary& library, QWidget* par
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setSectionResizeMode(kTitle, QHeaderView::Stretch);
-  for (int c : {kName, kSize, kState}) table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  for (int c : {kName, kSize, kState})
+    table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   details_->setWordWrap(true);
   details_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   status_->setWordWrap(true);
@@ -71,11 +81,13 @@ ModelManagerDialog::ModelManagerDialog(const ModelLibrary& library, QWidget* par
 ModelManagerDialog::~ModelManagerDialog() {
   // The download keeps its .part and resumes next time.
   cancelFlag_ = true;
-  if (worker_.joinable()) worker_.join();
+  delete task_;  // joins the worker, which reads library_ and cancelFlag_
 }
 
+bool ModelManagerDialog::isBusy() const { return task_->isBusy(); }
+
 void ModelManagerDialog::reject() {
-  if (worker_.joinable()) {
+  if (isBusy()) {
     // Closing during a download stops it rather than leaving it running unseen.
     cancel();
   }
@@ -104,7 +116,8 @@ void ModelManagerDialog::refresh() {
     set(kState, installStateText(m));
   }
   if (table_->rowCount() == 0)
-    details_->setText(tr("No models known. Import a model file (.onnx, .pth, TensorFlow.js model.json, .caffemodel)."));
+    details_->setText(
+        tr("No models known. Import a model file (.onnx, .pth, TensorFlow.js model.json, .caffemodel)."));
   selectModel(selected.isEmpty() && table_->rowCount() > 0 ? table_->item(0, kName)->text() : selected);
   updateButtons();
 }
@@ -123,7 +136,7 @@ QString ModelManagerDialog::selectedName() const {
 QString ModelManagerDialog::statusText() const { return status_->text(); }
 
 void ModelManagerDialog::updateButtons() {
-  const bool busy = worker_.joinable();
+  const bool busy = isBusy();
   const QString name = selectedName();
   const RegistryEntry* entry = name.isEmpty() ? nullptr : library_.find(name.toStdString());
   const bool installed = !name.isEmpty() && library_.isInstalled(name.toStdString());
@@ -132,86 +145,85 @@ void ModelManagerDialog::updateButtons() {
   cancel_->setEnabled(busy);
   import_->setEnabled(!busy);
   if (entry) {
-    details_->setText(tr("%1\nLicence: %2\nFolder: %3")
-                          .arg(QString::fromStdString(entry->manifest.title),
-                               QString::fromStdString(entry->manifest.license.empty() ? "unknown" : entry->manifest.license),
-                               QString::fromStdString(library_.modelDirectory(entry->manifest.name).string())));
+    details_->setText(
+        tr("%1\nLicence: %2\nFolder: %3")
+            .arg(
+                QString::fromStdString(entry->manifest.title),
+                QString::fromStdString(entry->manifest.license.empty() ? "unknown" : entry->manifest.license),
+                QString::fromStdString(library_.modelDirectory(entry->manifest.name).string())));
   } else if (!name.isEmpty()) {
-    details_->setText(tr("Imported model, in %1").arg(QString::fromStdString(library_.modelDirectory(name.toStdString()).string())));
+    details_->setText(tr("Imported model, in %1")
+                          .arg(QString::fromStdString(library_.modelDirectory(name.toStdString()).string())));
   }
 }
 
 bool ModelManagerDialog::download(const QString& name) {
-  if (worker_.joinable() || name.isEmpty() || !library_.find(name.toStdString())) return false;
+  if (isBusy() || name.isEmpty() || !library_.find(name.toStdString())) return false;
   cancelFlag_ = false;
   busyName_ = name;
   progress_->setValue(0);
   progress_->show();
   status_->setText(tr("Downloading %1…").arg(name));
-  worker_ = std::thread([this, name] {
-    bool ok = false;
-    bool cancelled = false;
-    QString message;
-    try {
-      const auto path = library_.install(
-          name.toStdString(),
-          [this](std::int64_t done, std::int64_t total, double rate, double eta) {
-            QMetaObject::invokeMethod(
-                this, [this, done, total, rate, eta] { onProgress(done, total, rate, eta); }, Qt::QueuedConnection);
-          },
-          &cancelFlag_);
-      ok = true;
-      message = tr("%1 is installed (%2).").arg(name, QString::fromStdString(path.string()));
-    } catch (const Error& e) {
-      cancelled = e.kind() == ErrorKind::Cancelled;
-      message = cancelled ? tr("Download of %1 cancelled. The part already downloaded is kept: "
-                               "Download resumes where it stopped.")
-                                .arg(name)
-                          : QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-      message = tr("Download of %1 failed: %2").arg(name, QString::fromStdString(e.what()));
-    }
-    QMetaObject::invokeMethod(
-        this, [this, name, ok, cancelled, message] { onDone(name, ok, cancelled, message); }, Qt::QueuedConnection);
-  });
+  auto outcome = std::make_shared<Outcome>();
+  outcome->name = name;
+  task_->run(
+      [this, name, outcome] {
+        try {
+          const auto path = library_.install(
+              name.toStdString(),
+              [this](std::int64_t done, std::int64_t total, double rate, double eta) {
+                QMetaObject::invokeMethod(
+                    this, [this, done, total, rate, eta] { onProgress(done, total, rate, eta); },
+                    Qt::QueuedConnection);
+              },
+              &cancelFlag_);
+          outcome->ok = true;
+          outcome->message = tr("%1 is installed (%2).").arg(name, QString::fromStdString(path.string()));
+        } catch (const Error& e) {
+          outcome->message = e.kind() == ErrorKind::Cancelled
+                                 ? tr("Download of %1 cancelled. The part already downloaded is kept: "
+                                      "Download resumes where it stopped.")
+                                       .arg(name)
+                                 : QString::fromStdString(e.what());
+        } catch (const std::exception& e) {
+          outcome->message = tr("Download of %1 failed: %2").arg(name, QString::fromStdString(e.what()));
+        }
+      },
+      [this, outcome] { onDone(*outcome); });
   updateButtons();
   return true;
 }
 
 bool ModelManagerDialog::importFile(const QString& path) {
-  if (worker_.joinable() || path.isEmpty()) return false;
+  if (isBusy() || path.isEmpty()) return false;
   busyName_.clear();
   progress_->setRange(0, 0);  // busy indicator: validation runs the network once
   progress_->show();
   status_->setText(tr("Importing and checking %1…").arg(QFileInfo(path).fileName()));
-  worker_ = std::thread([this, path] {
-    bool ok = false;
-    QString message;
-    QString name;
-    try {
-      const auto weights = library_.importFile(path.toStdString());
-      ok = true;
-      name = QString::fromStdString(weights.parent_path().filename().string());
-      message = tr("Imported %1 as model '%2'.").arg(QFileInfo(path).fileName(), name);
-    } catch (const std::exception& e) {
-      message = QString::fromStdString(e.what());
-    }
-    QMetaObject::invokeMethod(
-        this, [this, name, ok, message] { onDone(name, ok, false, message); }, Qt::QueuedConnection);
-  });
+  auto outcome = std::make_shared<Outcome>();
+  task_->run(
+      [this, path, outcome] {
+        try {
+          const auto weights = library_.importFile(path.toStdString());
+          outcome->ok = true;
+          outcome->name = QString::fromStdString(weights.parent_path().filename().string());
+          outcome->message = tr("Imported %1 as model '%2'.").arg(QFileInfo(path).fileName(), outcome->name);
+        } catch (const std::exception& e) {
+          outcome->message = QString::fromStdString(e.what());
+        }
+      },
+      [this, outcome] { onDone(*outcome); });
   updateButtons();
   return true;
 }
 
 void ModelManagerDialog::chooseImportFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Import a model"), QString(),
-      tr("Model files (*.onnx *.pth *.json *.caffemodel);;All files (*)"));
+  const QString path = fileDialogs::modelFile(this, tr("Import a model"));
   if (!path.isEmpty()) importFile(path);
 }
 
 void ModelManagerDialog::cancel() {
-  if (!worker_.joinable()) return;
+  if (!isBusy()) return;
   cancelFlag_ = true;
   status_->setText(tr("Cancelling…"));
 }
@@ -230,18 +242,16 @@ void ModelManagerDialog::onProgress(qint64 done, qint64 total, double rate, doub
   status_->setText(text);
 }
 
-void ModelManagerDialog::onDone(const QString& name, bool ok, bool cancelled, const QString& message) {
-  if (worker_.joinable()) worker_.join();
+void ModelManagerDialog::onDone(const Outcome& outcome) {
   progress_->setRange(0, 1000);
   progress_->setVisible(false);
-  status_->setText(message);
+  status_->setText(outcome.message);
   refresh();
-  if (ok) {
-    selectModel(name);
-    emit modelInstalled(name);
+  if (outcome.ok) {
+    selectModel(outcome.name);
+    emit modelInstalled(outcome.name);
   }
-  (void)cancelled;
-  emit operationFinished(ok, message);
+  emit operationFinished(outcome.ok, outcome.message);
 }
 
 }  // namespace impasto

@@ -1,9 +1,7 @@
 #pragma once
 
-#include <atomic>
-#include <thread>
-
 #include <QDialog>
+#include <atomic>
 
 #include "ui/rate_meter.h"
 
@@ -14,6 +12,7 @@ class QTableWidget;
 
 namespace impasto {
 
+class BackgroundTask;
 class ModelLibrary;
 
 // Lists the library's models with their size and state; downloads one with
@@ -29,7 +28,7 @@ class ModelManagerDialog : public QDialog {
 
   void refresh();
   void selectModel(const QString& name);
-  bool isBusy() const { return worker_.joinable(); }
+  bool isBusy() const;
   QString statusText() const;
 
   // Starts downloading the model; false when busy or unknown.
@@ -49,7 +48,12 @@ class ModelManagerDialog : public QDialog {
   QString selectedName() const;
   void updateButtons();
   void onProgress(qint64 done, qint64 total, double rate, double eta);
-  void onDone(const QString& name, bool ok, bool cancelled, const QString& message);
+  struct Outcome {
+    bool ok = false;
+    QString name;  // the model installed or imported
+    QString message;
+  };
+  void onDone(const Outcome& outcome);
   void chooseImportFile();
 
   const ModelLibrary& library_;
@@ -60,7 +64,7 @@ class ModelManagerDialog : public QDialog {
   QPushButton* download_;
   QPushButton* cancel_;
   QPushButton* import_;
-  std::thread worker_;
+  BackgroundTask* task_;
   std::atomic<bool> cancelFlag_{false};
   QString busyName_;
 };

@@ -51,7 +51,8 @@ QWidget* ParameterPanel::buildModelGroup() {
   form->addRow(QString(), manage_);
   form->addRow(tr("Pooling"), pooling_);
   lockedWhileRunning_ << model_ << pooling_;
-  connect(model_, &QComboBox::activated, this, [this](int index) { emit modelChosen(model_->itemData(index).toString()); });
+  connect(model_, &QComboBox::activated, this,
+          [this](int index) { emit modelChosen(model_->itemData(index).toString()); });
   connect(pooling_, &QComboBox::activated, this, [this] { emit poolingChosen(); });
   connect(manage_, &QPushButton::clicked, this, &ParameterPanel::manageModelsRequested);
   return group;
@@ -59,7 +60,8 @@ QWidget* ParameterPanel::buildModelGroup() {
 
 QWidget* ParameterPanel::buildWeightsGroup() {
   auto* group = new QGroupBox(tr("Weights (live)"), this);
-  group->setToolTip(tr("J = α·J_content + β·Σ λ_l·J_style^l + TV·J_tv. Changes apply at the next step of a running render."));
+  group->setToolTip(tr(
+      "J = α·J_content + β·Σ λ_l·J_style^l + TV·J_tv. Changes apply at the next step of a running render."));
   auto* form = new QFormLayout(group);
   alpha_ = new LogSlider(1e-4, 1e6, false, group);
   beta_ = new LogSlider(1e-4, 1e8, false, group);
@@ -73,7 +75,8 @@ QWidget* ParameterPanel::buildWeightsGroup() {
   form->addRow(QStringLiteral("α"), alpha_);
   form->addRow(QStringLiteral("β"), beta_);
   form->addRow(tr("TV"), tv_);
-  for (LogSlider* s : {alpha_, beta_, tv_}) connect(s, &LogSlider::valueChanged, this, &ParameterPanel::weightsEdited);
+  for (LogSlider* s : {alpha_, beta_, tv_})
+    connect(s, &LogSlider::valueChanged, this, &ParameterPanel::weightsEdited);
   return group;
 }
 
@@ -109,12 +112,12 @@ QWidget* ParameterPanel::buildOutputGroup() {
   auto* group = new QGroupBox(tr("Render"), this);
   auto* form = new QFormLayout(group);
   size_ = new QSpinBox(group);
-  size_->setRange(16, 16384);
+  size_->setRange(kMinSize, kMaxSize);
   size_->setValue(512);
   size_->setSuffix(tr(" px"));
   size_->setToolTip(tr("Longest side of the result"));
   iterations_ = new QSpinBox(group);
-  iterations_->setRange(1, 100000);
+  iterations_->setRange(1, kMaxIterations);
   iterations_->setValue(500);
   optimizer_ = new QComboBox(group);
   optimizer_->addItem(QStringLiteral("L-BFGS"), int(Optimizer::Lbfgs));
@@ -201,7 +204,8 @@ void ParameterPanel::setModelLayers(const std::vector<std::string>& layers, cons
   beta_->setValue(defaults.weights.beta);
 }
 
-void ParameterPanel::applyLayerChoices(const std::map<std::string, double>& styleLayers, const std::string& contentLayer) {
+void ParameterPanel::applyLayerChoices(const std::map<std::string, double>& styleLayers,
+                                       const std::string& contentLayer) {
   filling_ = true;
   for (int row = 0; row < layers_->rowCount(); ++row) {
     const auto it = styleLayers.find(layers_->item(row, kLayerColumn)->text().toStdString());
@@ -282,9 +286,10 @@ void ParameterPanel::setModelChoices(const QList<ModelChoice>& choices, const QS
   model_->clear();
   for (const ModelChoice& c : choices) {
     model_->addItem(c.usable ? c.title : tr("%1 (%2)").arg(c.title, c.state), c.id);
-    model_->setItemData(model_->count() - 1,
-                        c.description.isEmpty() ? c.state : QStringLiteral("%1\n%2").arg(c.description, c.state),
-                        Qt::ToolTipRole);
+    model_->setItemData(
+        model_->count() - 1,
+        c.description.isEmpty() ? c.state : QStringLiteral("%1\n%2").arg(c.description, c.state),
+        Qt::ToolTipRole);
   }
   model_->setCurrentIndex(std::max(0, model_->findData(currentId)));
 }
@@ -292,6 +297,13 @@ void ParameterPanel::setModelChoices(const QList<ModelChoice>& choices, const QS
 QString ParameterPanel::currentModelId() const { return model_->currentData().toString(); }
 
 void ParameterPanel::setModelState(const QString& text) { modelState_->setText(text); }
+
+void ParameterPanel::showModel(const Model& model, const RenderSettings& defaults) {
+  setModelLayers(model.layerNames(), defaults);
+  const ModelManifest& manifest = model.manifest();
+  setModelState(tr("Ready: %1 layers").arg(model.layerNames().size()));
+  model_->setToolTip(QString::fromStdString(manifest.title.empty() ? manifest.name : manifest.title));
+}
 
 void ParameterPanel::setRunning(bool running) {
   for (QWidget* w : lockedWhileRunning_) w->setEnabled(!running);

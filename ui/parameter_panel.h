@@ -1,15 +1,15 @@
 #pragma once
 
+#include <QList>
+#include <QWidget>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <QList>
-#include <QWidget>
-
-#include "core/models/model.h"
 #include "core/engine/render.h"
+#include "core/models/model.h"
+#include "ui/model_choice.h"
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -22,15 +22,6 @@ namespace impasto {
 
 class LogSlider;
 class ScientificSpinBox;
-
-// One entry of the model picker.
-struct ModelChoice {
-  QString id;     // library name, or "file:" + path for a model file
-  QString title;        // short: the library name or the file name
-  QString description;  // the long title, shown as a tooltip
-  QString state;  // "installed", "not downloaded (548 MB)", ...
-  bool usable = false;  // installed or a file that exists
-};
 
 // The knobs of a render: the model, α and β, the per-layer λ table and the
 // content layer, output size, iterations, optimiser, init, seed, TV, pooling.
@@ -58,6 +49,9 @@ class ParameterPanel : public QWidget {
   void setModelChoices(const QList<ModelChoice>& choices, const QString& currentId);
   QString currentModelId() const;
   void setModelState(const QString& text);
+  // A model is ready: its layers and defaults in the table, "Ready: N layers",
+  // and its long title as the picker's tooltip.
+  void showModel(const Model& model, const RenderSettings& defaults);
 
   void setRunning(bool running);
 

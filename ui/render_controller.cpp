@@ -13,8 +13,10 @@ namespace impasto {
 struct RenderController::Mailbox {
   struct Pending {
     QList<StepReport> steps;
-    QImage frame;  // null: no new frame
+    QImage frame;  // null: no new frame to show
     int frameIteration = 0;
+    cv::Mat latest;  // the newest frame, shown or not: what an export mid-render writes
+    int latestIteration = 0;
     bool started = false;
     int width = 0;
     int height = 0;
@@ -28,7 +30,9 @@ struct RenderController::Mailbox {
 class RenderController::Observer : public RenderObserver {
  public:
   Observer(RenderController& controller, std::chrono::steady_clock::duration minFrameInterval, int iterations)
-      : controller_(controller), mailbox_(*controller.mailbox_), minFrameInterval_(minFrameInterval),
+      : controller_(controller),
+        mailbox_(*controller.mailbox_),
+        minFrameInterval_(minFrameInterval),
         iterations_(iterations) {}
 
   void onStarted(int width, int height) override {
@@ -46,14 +50,21 @@ class RenderController::Observer : public RenderObserver {
   }
 
   void onFrame(int iteration, const cv::Mat& frame) override {
+    cv::Mat latest = frame.clone();
     const auto now = std::chrono::steady_clock::now();
     const bool last = iteration >= iterations_;
-    if (!last && lastFrame_ && now - *lastFrame_ < minFrameInterval_) return;
-    lastFrame_ = now;
-    QImage image = toQImage(frame);  // deep copy, made here so the GUI thread does no conversion
+    QImage image;
+    if (last || !lastFrame_ || now - *lastFrame_ >= minFrameInterval_) {
+      lastFrame_ = now;
+      image = toQImage(frame);  // deep copy, made here so the GUI thread does no conversion
+    }
     std::lock_guard<std::mutex> lock(mailbox_.mutex);
-    mailbox_.pending.frame = std::move(image);
-    mailbox_.pending.frameIteration = iteration;
+    mailbox_.pending.latest = std::move(latest);
+    mailbox_.pending.latestIteration = iteration;
+    if (!image.isNull()) {
+      mailbox_.pending.frame = std::move(image);
+      mailbox_.pending.frameIteration = iteration;
+    }
     postLocked();
   }
 
@@ -62,7 +73,8 @@ class RenderController::Observer : public RenderObserver {
     if (mailbox_.deliveryPosted) return;
     mailbox_.deliveryPosted = true;
     RenderController* controller = &controller_;
-    QMetaObject::invokeMethod(controller, [controller] { controller->deliverPending(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        controller, [controller] { controller->deliverPending(); }, Qt::QueuedConnection);
   }
 
   RenderController& controller_;
@@ -73,7 +85,8 @@ class RenderController::Observer : public RenderObserver {
 };
 
 RenderController::RenderController(QObject* parent)
-    : QObject(parent), mailbox_(std::make_shared<Mailbox>()),
+    : QObject(parent),
+      mailbox_(std::make_shared<Mailbox>()),
       minFrameInterval_(std::chrono::milliseconds(66)) {
   qRegisterMetaType<impasto::StepReport>();
   qRegisterMetaType<QList<impasto::StepReport>>();
@@ -106,6 +119,8 @@ bool RenderController::start(RenderJob job) {
   }
   settings_ = job.settings;
   lastReport_ = {};
+  latestFrame_.release();
+  latestFrameIteration_ = 0;
   running_ = true;
   paused_ = false;
   worker_ = std::thread([this, job = std::move(job)]() mutable { runOnWorker(std::move(job)); });
@@ -158,6 +173,10 @@ void RenderController::deliverPending() {
     mailbox_->deliveryPosted = false;
   }
   if (taken.started) emit started(taken.width, taken.height);
+  if (!taken.latest.empty()) {
+    latestFrame_ = std::move(taken.latest);
+    latestFrameIteration_ = taken.latestIteration;
+  }
   if (!taken.steps.isEmpty()) {
     lastReport_ = taken.steps.back();
     emit stepsReported(taken.steps);

@@ -1,14 +1,13 @@
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <mutex>
-#include <thread>
-
 #include <QImage>
 #include <QList>
 #include <QObject>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <opencv2/core.hpp>
+#include <thread>
 
 #include "core/engine/render.h"
 
@@ -46,6 +45,10 @@ class RenderController : public QObject {
   const StepReport& lastReport() const { return lastReport_; }
   // The final G of the last render (CV_32FC3 RGB [0, 1]); empty until one ends.
   const cv::Mat& result() const { return result_; }
+  // The newest frame of the current or last render as the engine produced it
+  // (CV_8UC3 RGB), throttling aside; empty until the first frame.
+  const cv::Mat& latestFrame() const { return latestFrame_; }
+  int latestFrameIteration() const { return latestFrameIteration_; }
 
  signals:
   void started(int width, int height);
@@ -75,6 +78,8 @@ class RenderController : public QObject {
   RenderSettings settings_;
   StepReport lastReport_;
   cv::Mat result_;
+  cv::Mat latestFrame_;
+  int latestFrameIteration_ = 0;
 };
 
 }  // namespace impasto

@@ -1,10 +1,7 @@
 #pragma once
 
-#include <vector>
-
 #include <QWidget>
-
-#include "ui/loaded_image.h"
+#include <vector>
 
 class QDoubleSpinBox;
 class QVBoxLayout;
@@ -12,40 +9,35 @@ class QVBoxLayout;
 namespace impasto {
 
 class ImageDropZone;
+class StudioSession;
+struct StyleImage;
 
-// The style images of a render, each with a blend weight and a remove button,
-// and a drop zone that adds more.
+// A view of the session's style images: each with its blend weight and a
+// remove button, and a drop zone that adds more. Edits go to the session;
+// the rows follow its signals. Locked while a render runs.
 class StyleList : public QWidget {
   Q_OBJECT
 
  public:
-  explicit StyleList(QWidget* parent = nullptr);
+  explicit StyleList(StudioSession& session, QWidget* parent = nullptr);
 
-  void addImage(LoadedImage image, double weight = 1.0);
-  void removeAt(int index);
-  void clear();
-  int count() const { return int(entries_.size()); }
-  const LoadedImage& image(int index) const { return entries_.at(std::size_t(index)).image; }
-  double weight(int index) const;
-  void setWeight(int index, double weight);
-  std::vector<double> weights() const;
+  int count() const { return int(rows_.size()); }
   ImageDropZone* dropZone() const { return dropZone_; }
-  void setEditable(bool editable);
-
- signals:
-  void changed();
 
  private:
-  struct Entry {
-    LoadedImage image;
-    QWidget* row = nullptr;
+  struct Row {
+    QWidget* widget = nullptr;
     QDoubleSpinBox* weight = nullptr;
   };
-  QWidget* makeRow(const LoadedImage& image, QDoubleSpinBox*& weightBox);
+  Row makeRow(const StyleImage& style);
+  void rebuild();
+  void showWeight(int index, double weight);
+  void setEditable(bool editable);
 
+  StudioSession& session_;
   ImageDropZone* dropZone_;
-  QVBoxLayout* rows_;
-  std::vector<Entry> entries_;
+  QVBoxLayout* rowsLayout_;
+  std::vector<Row> rows_;
 };
 
 }  // namespace impasto

@@ -94,6 +94,10 @@ template Optimizer parseSpelling<Optimizer>(std::string_view, std::string_view);
 template InitKind parseSpelling<InitKind>(std::string_view, std::string_view);
 template Pooling parseSpelling<Pooling>(std::string_view, std::string_view);
 
+const LossWeights& finalWeights(const RenderSettings& s) {
+  return s.weightChanges.empty() ? s.weights : s.weightChanges.back().weights;
+}
+
 void validateSettings(const RenderSettings& s) {
   if (s.size < kMinSize || s.size > kMaxSize)
     throw Error(ErrorKind::Usage, "Size must be between " + std::to_string(kMinSize) + " and " +

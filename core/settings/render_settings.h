@@ -74,6 +74,9 @@ E parseSpelling(std::string_view text, std::string_view what);
 // value and layer name. Throws Error(Usage).
 RenderSettings resolveSettings(RenderSettings settings, const Model& model);
 
+// The weights a render ended with: its last weight change's, or the starting ones.
+const LossWeights& finalWeights(const RenderSettings& settings);
+
 // Checks what can be checked without a model (ranges, finite weights, the
 // order of weight changes). Throws Error(Usage) naming the field.
 void validateSettings(const RenderSettings& settings);

@@ -1,6 +1,10 @@
 // The studio window end to end, offscreen: drops, a render with frames and
 // chart points, live β, export with embedded settings, presets, closing
 // mid-run, and the GUI thread's responsiveness during a render.
+#include "ui/main_window.h"
+
+#include <gtest/gtest.h>
+
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -13,20 +17,20 @@
 #include <QTest>
 #include <QTimer>
 #include <QUrl>
-#include <gtest/gtest.h>
 
 #include "core/io/image_io.h"
+#include "tests/ui/ui_test_support.h"
 #include "ui/image_drop_zone.h"
+#include "ui/layer_viewer_dialog.h"
 #include "ui/log_slider.h"
 #include "ui/loss_chart.h"
-#include "ui/main_window.h"
 #include "ui/message_bar.h"
 #include "ui/parameter_panel.h"
 #include "ui/preview_widget.h"
 #include "ui/render_controller.h"
 #include "ui/scientific_spin_box.h"
+#include "ui/studio_session.h"
 #include "ui/style_list.h"
-#include "tests/ui/ui_test_support.h"
 
 namespace impasto {
 namespace {
@@ -36,7 +40,7 @@ using uitest::scratchDir;
 using uitest::waitUntil;
 using uitest::writePicture;
 
-QString scratch(const QString& name) { return QDir(scratchDir()).filePath(name); }
+QString scratch(const QString& name) { return uitest::scratchPath(name); }
 
 void drop(QWidget* target, QMimeData* data) {
   QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
@@ -55,7 +59,8 @@ void dropFiles(QWidget* target, const QStringList& paths) {
 }
 
 // A window with the tiny model, a content and a style, set to render small.
-std::unique_ptr<MainWindow> readyWindow(int iterations, Optimizer optimizer = Optimizer::Adam, int size = 48) {
+std::unique_ptr<MainWindow> readyWindow(int iterations, Optimizer optimizer = Optimizer::Adam,
+                                        int size = 48) {
   auto window = std::make_unique<MainWindow>();
   window->setModel(makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
   EXPECT_TRUE(window->loadContent(writePicture(QStringLiteral("content.png"), 64, 48, 0)));
@@ -97,11 +102,11 @@ TEST(MainWindowTest, DroppedFilesLoadContentAndStyles) {
   dropFiles(window.styleList()->dropZone(), {writePicture(QStringLiteral("s1.png"), 30, 20, 1),
                                              writePicture(QStringLiteral("s2.jpg"), 20, 30, 2)});
   ASSERT_EQ(window.styleList()->count(), 2);
-  EXPECT_EQ(window.styleList()->image(0).size(), QSize(30, 20));
-  EXPECT_EQ(window.styleList()->image(1).size(), QSize(20, 30));
-  window.styleList()->removeAt(0);
+  EXPECT_EQ(window.session()->styles()[0].image.size(), QSize(30, 20));
+  EXPECT_EQ(window.session()->styles()[1].image.size(), QSize(20, 30));
+  window.session()->removeStyle(0);
   ASSERT_EQ(window.styleList()->count(), 1);
-  EXPECT_EQ(window.styleList()->image(0).size(), QSize(20, 30));
+  EXPECT_EQ(window.session()->styles()[0].image.size(), QSize(20, 30));
 }
 
 TEST(MainWindowTest, DroppedImageDataLoads) {
@@ -231,7 +236,8 @@ TEST(MainWindowTest, ExportWritesTheImageWithItsSettingsAndNeverOverwritesSilent
 
   const QString png = scratch(QStringLiteral("export.png"));
   QFile::remove(png);
-  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never)) << window->messageBar()->text().toStdString();
+  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never))
+      << window->messageBar()->text().toStdString();
   const cv::Mat written = loadImage(png.toStdString());
   EXPECT_EQ(written.size(), cv::Size(48, 36));
   const auto text = readPngText(png.toStdString());
@@ -261,9 +267,39 @@ TEST(MainWindowTest, ExportWritesTheImageWithItsSettingsAndNeverOverwritesSilent
 
   // A failing export is a message, not a crash.
   window->messageBar()->dismiss();
-  EXPECT_FALSE(window->exportImage(scratch(QStringLiteral("no/such/folder/x.png")), MainWindow::Overwrite::Yes));
+  EXPECT_FALSE(
+      window->exportImage(scratch(QStringLiteral("no/such/folder/x.png")), MainWindow::Overwrite::Yes));
   EXPECT_EQ(window->messageBar()->level(), MessageBar::Level::Error);
   EXPECT_FALSE(window->exportImage(scratch(QStringLiteral("x.gif")), MainWindow::Overwrite::Yes));
+}
+
+TEST(MainWindowTest, ExportAndTheLayerViewerTakeTheSessionsResultNotThePreviewsPixels) {
+  auto window = readyWindow(10, Optimizer::Lbfgs);
+  QSignalSpy finished(window->controller(), &RenderController::finished);
+  ASSERT_TRUE(window->startRender());
+  ASSERT_TRUE(waitUntil([&] { return finished.count() == 1; }, 30000));
+  const cv::Mat& result = window->session()->result();
+  ASSERT_EQ(result.type(), CV_32FC3);
+  // The view shows something else (as if zoomed, stale or converted for the screen).
+  QImage shown(48, 36, QImage::Format_RGB888);
+  shown.fill(Qt::black);
+  window->preview()->setImage(shown);
+
+  const QString png = scratch(QStringLiteral("export-not-preview.png"));
+  QFile::remove(png);
+  ASSERT_TRUE(window->exportImage(png, MainWindow::Overwrite::Never))
+      << window->messageBar()->text().toStdString();
+  const cv::Mat written = toRgb8(loadImage(png.toStdString()));
+  double largest = 0.0;
+  cv::minMaxLoc(cv::abs(written.reshape(1) - toRgb8(result).reshape(1)), nullptr, &largest);
+  EXPECT_LE(largest, 1.0) << "the export is G in 8 bits";
+  EXPECT_GT(cv::mean(written)[0], 10.0) << "not the black preview";
+
+  LayerViewerDialog* viewer = window->showLayerViewer();
+  ASSERT_FALSE(viewer->sources().isEmpty());
+  EXPECT_EQ(viewer->sources().first().name, QStringLiteral("Current render"));
+  EXPECT_EQ(cv::norm(viewer->sources().first().rgb, result, cv::NORM_INF), 0.0);
+  ASSERT_TRUE(waitUntil([&] { return !viewer->isComputing(); }));
 }
 
 TEST(MainWindowTest, PresetsRoundTripThroughAFile) {
@@ -379,7 +415,8 @@ TEST(MainWindowTest, TheGuiStaysResponsiveWhileRendering) {
 
 TEST(MainWindowTest, OpenImagesTakesContentThenStyles) {
   MainWindow window;
-  window.openImages({writePicture(QStringLiteral("c.png"), 40, 30, 0), writePicture(QStringLiteral("a.png"), 20, 20, 1),
+  window.openImages({writePicture(QStringLiteral("c.png"), 40, 30, 0),
+                     writePicture(QStringLiteral("a.png"), 20, 20, 1),
                      writePicture(QStringLiteral("b.png"), 25, 20, 2)});
   EXPECT_EQ(window.content().size(), QSize(40, 30));
   EXPECT_EQ(window.styleList()->count(), 2);
@@ -387,7 +424,7 @@ TEST(MainWindowTest, OpenImagesTakesContentThenStyles) {
 
 TEST(MainWindowTest, StartWithoutAStyleOrLayersExplains) {
   auto window = readyWindow(10);
-  window->styleList()->clear();
+  window->session()->clearStyles();
   EXPECT_FALSE(window->startRender());
   EXPECT_TRUE(window->messageBar()->text().contains(QStringLiteral("style")));
 

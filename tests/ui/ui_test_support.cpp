@@ -1,12 +1,12 @@
 #include "tests/ui/ui_test_support.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QThread>
+#include <algorithm>
+#include <cmath>
 
 #include "core/io/image_io.h"
 
@@ -21,8 +21,11 @@ cv::Mat makePicture(int width, int height, int variant) {
       const float dx = u - 0.5f, dy = v - 0.5f;
       const bool disc = dx * dx + dy * dy < 0.09f;
       cv::Vec3f c;
-      if (variant == 0) c = {u, v, disc ? 1.0f : 0.2f};
-      else c = {0.5f + 0.5f * std::sin(12.0f * u + 3.0f * variant), disc ? 0.1f : 0.8f * v, 0.5f + 0.5f * std::cos(9.0f * v)};
+      if (variant == 0)
+        c = {u, v, disc ? 1.0f : 0.2f};
+      else
+        c = {0.5f + 0.5f * std::sin(12.0f * u + 3.0f * variant), disc ? 0.1f : 0.8f * v,
+             0.5f + 0.5f * std::cos(9.0f * v)};
       image.at<cv::Vec3f>(y, x) = c;
     }
   }
@@ -33,8 +36,17 @@ QString scratchDir() {
   return QDir::temp().filePath(QStringLiteral("impasto-ui-tests-%1").arg(QCoreApplication::applicationPid()));
 }
 
+QString scratchPath(const QString& name) { return QDir(scratchDir()).filePath(name); }
+
+QString writeScratchFile(const QString& name, const QByteArray& bytes) {
+  const QString path = scratchPath(name);
+  QFile file(path);
+  if (file.open(QIODevice::WriteOnly)) file.write(bytes);
+  return path;
+}
+
 QString writePicture(const QString& name, int width, int height, int variant) {
-  const QString path = QDir(scratchDir()).filePath(name);
+  const QString path = scratchPath(name);
   saveImage(makePicture(width, height, variant), path.toStdString());
   return path;
 }

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <functional>
-#include <string>
-
+#include <QByteArray>
 #include <QString>
+#include <functional>
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "core/models/model.h"
 #include "tests/support/test_models.h"
@@ -20,6 +20,10 @@ cv::Mat makePicture(int width, int height, int variant = 0);
 
 // The per-test scratch folder (created empty by the test main).
 QString scratchDir();
+// scratchDir()/name
+QString scratchPath(const QString& name);
+// Writes bytes to scratchDir()/name and returns the path.
+QString writeScratchFile(const QString& name, const QByteArray& bytes);
 // Writes makePicture to scratchDir()/name and returns the path.
 QString writePicture(const QString& name, int width, int height, int variant = 0);
 
