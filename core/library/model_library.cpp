@@ -24,6 +24,7 @@
 #include "core/models/layers.h"
 #include "core/models/model.h"
 #include "core/library/sha256.h"
+#include "core/util/json_depth.h"
 #include "core/util/text.h"
 
 namespace impasto {
@@ -42,7 +43,8 @@ std::int64_t fileSizeOr(const fs::path& path, std::int64_t fallback) {
 }
 
 fs::path weightsPathOf(const ModelManifest& manifest, const fs::path& directory) {
-  if (!manifest.weightsFile.empty()) return directory / manifest.weightsFile;
+  if (!manifest.weightsFile.empty())
+    return pathInside(directory, manifest.weightsFile, "The manifest's \"weights_file\"");
   return manifest.files.empty() ? fs::path() : directory / manifest.files.front().name;
 }
 
@@ -147,7 +149,9 @@ void moveInto(const fs::path& from, const fs::path& to) {
 std::vector<std::string> tfjsShardNames(const fs::path& modelJson) {
   std::vector<std::string> names;
   try {
-    const auto doc = nlohmann::json::parse(readFileBytes(modelJson));
+    const std::string text = readFileBytes(modelJson);
+    if (jsonNestingDepth(text) > kMaxJsonDepth) return names;  // the loader says what is wrong
+    const auto doc = nlohmann::json::parse(text);
     for (const auto& group : doc.value("weightsManifest", nlohmann::json::array()))
       for (const auto& path : group.value("paths", nlohmann::json::array()))
         if (path.is_string()) names.push_back(fs::path(path.get<std::string>()).filename().string());

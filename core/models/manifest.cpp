@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/json_depth.h"
 
 namespace impasto {
 
@@ -181,6 +182,7 @@ void requireKnownLayer(const FieldReader& root, const std::vector<std::string>& 
 }  // namespace
 
 ModelManifest parseManifest(const std::string& text, const std::string& origin) {
+  requireJsonDepth(text, ErrorKind::Model, "Model manifest " + origin);
   json doc;
   try {
     doc = json::parse(text);

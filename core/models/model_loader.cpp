@@ -22,6 +22,7 @@
 #include "core/models/caffe_model.h"
 #include "core/models/embedded_files.h"
 #include "core/util/error.h"
+#include "core/util/json_depth.h"
 #include "core/models/layers.h"
 #include "core/models/manifest.h"
 #include "core/models/model.h"
@@ -40,12 +41,17 @@ namespace {
 enum class Format { Onnx, Pth, Caffe, Tfjs };
 
 // A .json the user hands us is either a TensorFlow.js model or a manifest.
+// Only the first MiBs are read: a model description is small, and a huge or
+// deeply nested file is then reported by the manifest reader.
 bool isTfjsModelJson(const fs::path& path) {
   if (path.filename() == "model.json") return true;
+  constexpr std::size_t kSniffBytes = 16u << 20;
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  std::string text(kSniffBytes, '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  text.resize(std::size_t(in.gcount()));
+  if (jsonNestingDepth(text) > kMaxJsonDepth) return false;
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
   return doc.is_object() && doc.contains("modelTopology");
 }
 
@@ -81,7 +87,8 @@ fs::path manifestBeside(const fs::path& weights, Format format) {
 fs::path weightsForManifest(const fs::path& manifestPath, const ModelManifest& manifest) {
   const fs::path dir = manifestPath.parent_path();
   std::vector<fs::path> candidates;
-  if (!manifest.weightsFile.empty()) candidates.push_back(dir / manifest.weightsFile);
+  if (!manifest.weightsFile.empty())
+    candidates.push_back(pathInside(dir, manifest.weightsFile, "The manifest's \"weights_file\""));
   for (const char* ext : {".onnx", ".pth", ".pt", ".caffemodel"})
     candidates.push_back(dir / (manifestPath.stem().string() + ext));
   if (manifestPath.filename() == "impasto.json") candidates.push_back(dir / "model.json");

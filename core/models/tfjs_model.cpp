@@ -10,7 +10,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/io/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_depth.h"
+#include "core/util/text.h"
 
 namespace impasto {
 namespace {
@@ -46,7 +49,8 @@ class WeightStore {
     const std::filesystem::path dir = modelJson.parent_path();
     for (const auto& entry : *manifest) {
       WeightGroup group;
-      for (const auto& p : entry.at("paths")) group.shards.push_back(dir / p.get<std::string>());
+      for (const auto& p : entry.at("paths"))
+        group.shards.push_back(pathInside(dir, p.get<std::string>(), modelJson.string() + ": a weight shard"));
       for (const auto& w : entry.at("weights")) {
         WeightEntry weight{groups_.size(), group.bytes, w.at("shape").get<std::vector<std::int64_t>>()};
         const std::string name = w.at("name").get<std::string>();
@@ -438,12 +442,12 @@ std::vector<LayerSpec> readTfjsLayers(const std::filesystem::path& modelJson) {
   const std::uintmax_t size = std::filesystem::file_size(modelJson, ec);
   if (ec) fail(modelJson, ec.message());
   if (size > kMaxModelJsonBytes) fail(modelJson, "it is too large for a model description");
-  std::ifstream in(modelJson, std::ios::binary);
-  if (!in) fail(modelJson, "it cannot be opened");
+  const std::string text = readFileBytes(modelJson);
+  requireJsonDepth(text, ErrorKind::Model, "The TensorFlow.js model " + modelJson.string());
 
   json root;
   try {
-    root = json::parse(in);
+    root = json::parse(text);
   } catch (const json::exception& e) {
     fail(modelJson, std::string("it is not valid JSON (") + e.what() + ")");
   }

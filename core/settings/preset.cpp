@@ -7,6 +7,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/image_io.h"
 #include "core/util/error.h"
+#include "core/util/json_depth.h"
 #include "core/util/text.h"
 #include "core/util/version.h"
 
@@ -18,7 +19,6 @@ using Json = nlohmann::json;
 
 // A preset is a few hundred bytes; a file far beyond that is not one.
 constexpr std::uintmax_t kMaxPresetBytes = 1 << 20;
-constexpr std::size_t kMaxJsonDepth = 64;
 
 Json weightsToJson(const LossWeights& w) {
   return Json{{"alpha", w.alpha}, {"beta", w.beta}, {"style_layers", w.styleLayers}, {"tv", w.tv}};
@@ -119,15 +119,8 @@ class FieldReader {
 };
 
 Json parseObject(std::string_view text, const std::string& origin) {
-  // Depth is checked while parsing, before a hostile file can nest deep enough
-  // to exhaust the stack of what reads it.
-  const Json::parser_callback_t limitDepth = [&](int depth, Json::parse_event_t, Json&) {
-    if (std::size_t(depth) > kMaxJsonDepth)
-      throw Error(ErrorKind::Usage,
-                  "Preset " + origin + ": nested deeper than " + std::to_string(kMaxJsonDepth));
-    return true;
-  };
-  Json json = Json::parse(text, limitDepth, /*allow_exceptions=*/false);
+  requireJsonDepth(text, ErrorKind::Usage, "Preset " + origin);
+  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) throw Error(ErrorKind::Usage, "Preset " + origin + ": not valid JSON");
   if (!json.is_object()) throw Error(ErrorKind::Usage, "Preset " + origin + ": expected a JSON object");
   return json;

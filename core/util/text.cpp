@@ -5,6 +5,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/util/error.h"
+
 namespace impasto {
 
 std::string lowerCase(std::string s) {
@@ -48,6 +50,27 @@ std::string formatDuration(double seconds) {
     out << total / 60;
   out << ":" << std::setw(2) << std::setfill('0') << total % 60;
   return out.str();
+}
+
+std::filesystem::path pathInside(const std::filesystem::path& folder, const std::string& relative,
+                                 const std::string& what) {
+  namespace fs = std::filesystem;
+  const fs::path rel(relative);
+  const auto refuse = [&](const std::string& why) {
+    throw Error(ErrorKind::Model, what + " names \"" + relative + "\", " + why +
+                                      ": a model may only read files in its own folder, " + folder.string());
+  };
+  if (rel.empty() || rel.has_root_name() || rel.has_root_directory()) refuse("an absolute path");
+  for (const auto& part : rel)
+    if (part == "..") refuse("which climbs out with \"..\"");
+  const fs::path joined = folder / rel;
+  std::error_code ec;
+  const fs::path real = fs::canonical(joined, ec);
+  if (ec) return joined;
+  const fs::path home = fs::canonical(folder, ec);
+  const fs::path inside = real.lexically_relative(home);
+  if (ec || inside.empty() || *inside.begin() == "..") refuse("a link that leads out of the model's folder");
+  return joined;
 }
 
 bool isRegularFile(const std::filesystem::path& path) {

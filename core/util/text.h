@@ -25,4 +25,12 @@ std::string formatDuration(double seconds);
 // True for a regular file (or a link to one); false for anything else or an error.
 bool isRegularFile(const std::filesystem::path& path);
 
+// A path that a model's own files name (a TF.js shard, a manifest's weights
+// file), resolved inside the model's folder. A model from a stranger must not
+// read files beside or above it: an absolute path, a ".." or a symbolic link
+// that leads out throws Error(Model) naming `what`. A path that does not exist
+// is returned as it is, for the reader to report.
+std::filesystem::path pathInside(const std::filesystem::path& folder, const std::string& relative,
+                                 const std::string& what);
+
 }  // namespace impasto

@@ -162,6 +162,28 @@ TEST_F(CliTest, ABadPresetIsAUsageErrorNamingTheFieldAndNothingIsWritten) {
   expectNoOutput(dir_);
 }
 
+// Files nested a million levels deep used to kill the process (SIGSEGV):
+// now a model, its manifest or a preset like that is a message and an exit code.
+TEST_F(CliTest, DeeplyNestedJsonFilesAreRefusedWithAMessage) {
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  fs::create_directories(dir_ / "deep");
+  std::ofstream(dir_ / "deep" / "model.json") << R"({"modelTopology": )" << deep << "}";
+  std::ofstream(dir_ / "tiny.json") << R"({"name": )" << deep << "}";  // the manifest beside tiny.onnx
+  // A preset that deep would be over the 1 MiB a preset may have: 1000 levels.
+  std::ofstream(dir_ / "preset.json") << R"({"size": )" << std::string(1000, '[') << std::string(1000, ']') << "}";
+  const std::pair<std::string, int> cases[] = {
+      {"--content content.png --style style.png --model deep/model.json --output out.png", 3},
+      {"--content content.png --style style.png --model tiny.onnx --output out.png", 3},
+      {render("--preset preset.json"), 2},
+  };
+  for (const auto& [args, code] : cases) {
+    RunResult r = run(args);
+    EXPECT_EQ(r.exitCode, code) << args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("nests deeper than 64 levels")) << args;
+  }
+  expectNoOutput(dir_);
+}
+
 TEST_F(CliTest, UsageErrorsExitWith2) {
   for (const std::string& args :
        {std::string("--content content.png"), std::string("--bogus"), render("--size abc"),

@@ -280,6 +280,47 @@ TEST_F(TfjsModelTest, RefusesAModelWhoseFirstWeightsAreMissing) {
   }
 }
 
+// A downloaded model names its shards; none may be read from outside its folder.
+TEST_F(TfjsModelTest, ShardPathsThatLeaveTheModelFolderAreRefused) {
+  TfjsFixture files(dir_);
+  const fs::path model = writeTwoBlockModel();
+  const fs::path outside = dir_.parent_path() / (dir_.filename().string() + "-outside");
+  fs::create_directories(outside);
+  fs::copy_file(files.shard(1), outside / "stolen", fs::copy_options::overwrite_existing);
+  json root = json::parse(std::ifstream(model));
+  const std::pair<std::string, std::string> cases[] = {
+      {"../" + outside.filename().string() + "/stolen", "climbs out"},
+      {(outside / "stolen").string(), "absolute path"},
+      {"link-out", "a link that leads out"},
+  };
+  fs::create_symlink(outside / "stolen", dir_ / "link-out");
+  for (const auto& [path, why] : cases) {
+    root["weightsManifest"][0]["paths"][0] = path;
+    std::ofstream(model) << root.dump();
+    try {
+      readTfjsLayers(model);
+      ADD_FAILURE() << "read a shard from " << path;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Model);
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(outside);
+}
+
+TEST_F(TfjsModelTest, AModelJsonNestedAMillionLevelsDeepIsRefusedWithoutCrashing) {
+  fs::create_directories(dir_);
+  const fs::path path = dir_ / "model.json";
+  std::ofstream(path) << R"({"modelTopology": )" << std::string(1000000, '[') << std::string(1000000, ']') << "}";
+  try {
+    readTfjsLayers(path);
+    FAIL() << "a hostile model.json was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Model);
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 64 levels"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TfjsModelTest, RefusesMalformedModelJson) {
   fs::create_directories(dir_);
   const fs::path path = dir_ / "model.json";

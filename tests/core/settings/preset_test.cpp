@@ -131,7 +131,7 @@ TEST(PresetJson, DeepNestingIsRefusedBeforeItIsBuilt) {
   const std::string deep = "{\"x\":" + std::string(10000, '[') + std::string(10000, ']') + "}";
   Preset p;
   const Error error = test::captureError([&] { applyPresetJson(deep, p, "deep.json"); });
-  EXPECT_THAT(std::string(error.what()), HasSubstr("nested deeper than 64"));
+  EXPECT_THAT(std::string(error.what()), HasSubstr("deep.json nests deeper than 64 levels"));
 }
 
 TEST(PresetFile, SavesAtomicallyAndReadsBackFromJsonAndFromAnExportedPng) {
