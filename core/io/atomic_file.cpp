@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace impasto {
 namespace {
@@ -28,8 +29,8 @@ fs::path parentOrCurrent(const fs::path& path) {
 // a crash between create and rename leaves nothing that looks like a result.
 fs::path temporaryBeside(const fs::path& path, const char* purpose) {
   static std::atomic<unsigned> counter{0};
-  const std::string name = "." + path.filename().string() + "." + purpose + "-" +
-                           std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  const std::string name = "." + path.filename().string() + "." + purpose + "-" + std::to_string(::getpid()) +
+                           "-" + std::to_string(counter.fetch_add(1));
   return parentOrCurrent(path) / name;
 }
 
@@ -87,7 +88,8 @@ int writeAll(int fd, const std::string& bytes) {
 [[noreturn]] void throwWriteError(const fs::path& path, int err) {
   std::string advice;
   if (err == ENOENT) {
-    advice = " The directory " + parentOrCurrent(path).string() + " does not exist: create it or choose another path.";
+    advice = " The directory " + parentOrCurrent(path).string() +
+             " does not exist: create it or choose another path.";
   } else if (err == EACCES || err == EPERM || err == EROFS) {
     advice = " Choose a directory you can write to.";
   } else if (err == ENOSPC || err == EDQUOT) {
@@ -144,7 +146,7 @@ void checkOutputWritable(const fs::path& path) {
   }
 }
 
-std::string readFileBytes(const fs::path& path) {
+std::string readFileBytes(const fs::path& path, std::uintmax_t maxBytes) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) throw Error(ErrorKind::Input, "No such file: " + path.string());
@@ -153,12 +155,22 @@ std::string readFileBytes(const fs::path& path) {
   }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw Error(ErrorKind::Input, "Cannot read " + path.string() + ": " + osReason(errno) + ".");
+  const auto tooLarge = [&](std::uintmax_t size) {
+    std::fclose(file);
+    return Error(ErrorKind::Input, path.string() + " is " + formatByteSize(std::int64_t(size)) +
+                                       ", more than the " + formatByteSize(std::int64_t(maxBytes)) +
+                                       " such a file can need: it was not opened (it may hide other data).");
+  };
   std::string bytes;
   const auto size = fs::file_size(path, ec);
+  if (!ec && size > maxBytes) throw tooLarge(size);
   if (!ec) bytes.reserve(static_cast<std::size_t>(size));
   char buffer[1 << 16];
   std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, got);
+  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    if (bytes.size() + got > maxBytes) throw tooLarge(bytes.size() + got);  // it grew while we read
+    bytes.append(buffer, got);
+  }
   const bool failed = std::ferror(file) != 0;
   const int err = errno;
   std::fclose(file);

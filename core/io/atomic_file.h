@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 namespace impasto {
@@ -13,7 +15,10 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& b
 // (missing or read-only directory). Used before long work starts.
 void checkOutputWritable(const std::filesystem::path& path);
 
-// Reads a whole file; throws Error(kind) naming the file when it cannot.
-std::string readFileBytes(const std::filesystem::path& path);
+// Reads a whole file; throws Error(Input) naming the file when it cannot, or
+// when it holds more than maxBytes (checked before and while reading, so a
+// hostile file costs no more memory than the bound).
+std::string readFileBytes(const std::filesystem::path& path,
+                          std::uintmax_t maxBytes = std::numeric_limits<std::uintmax_t>::max());
 
 }  // namespace impasto

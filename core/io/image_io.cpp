@@ -29,6 +29,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kReadableFormats = "JPEG, PNG, TIFF, WebP, BMP";
 constexpr const char* kPngSignature = "\x89PNG\r\n\x1a\n";
+// Our settings are a few KB; text chunks beyond these bounds are not read.
+constexpr std::uint32_t kMaxPngTextChunkBytes = 4u << 20;
+constexpr std::size_t kMaxPngTextBytes = 16u << 20;
 
 enum class Format { Jpeg, Png, Tiff, WebP, Bmp };
 
@@ -665,7 +668,10 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
                                       " megapixels. Downscale it first (for example to 4000 pixels "
                                       "on the longest side) and try again.");
   }
-  std::string bytes = readFileBytes(path);
+  // Even uncompressed 16-bit RGBA needs 8 bytes a pixel; metadata gets room on
+  // top. Anything beyond is not read (a small picture padded with gigabytes).
+  const std::uintmax_t maxBytes = std::uintmax_t(size.pixels()) * 8 + (64u << 20);
+  std::string bytes = readFileBytes(path, maxBytes);
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     throw Error(ErrorKind::Input, path.string() +
                                       " is larger than 2 GB; Impasto cannot decode it. "
@@ -807,22 +813,30 @@ void saveImage(const cv::Mat& rgb, const fs::path& path, const SaveOptions& opti
 }
 
 std::map<std::string, std::string> readPngText(const fs::path& path) {
-  const std::string bytes = readFileBytes(path);
-  if (bytes.compare(0, 8, std::string_view(kPngSignature, 8)) != 0) {
+  // Chunk by chunk: only text chunks are read, the image data is skipped, so a
+  // print-size PNG (or one padded with gigabytes) costs no memory.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::Input, "Cannot read " + path.string() + ".");
+  std::string head(8, '\0');
+  if (!in.read(head.data(), 8) || head != std::string_view(kPngSignature, 8))
     throw Error(ErrorKind::Input, path.string() + " is not a PNG file, so it has no embedded settings.");
-  }
   std::map<std::string, std::string> text;
-  const std::string_view data(bytes);
-  std::size_t at = 8;
-  while (at + 12 <= data.size()) {
-    const std::size_t length = be32(data, at);
-    if (length > data.size() - at - 12) break;  // truncated: keep what was read
-    const std::string_view type = data.substr(at + 4, 4);
-    const std::string_view body = data.substr(at + 8, length);
-    const bool crcOk = pngCrc(data.substr(at + 4, 4 + length)) == be32(data, at + 8 + length);
-    at += 12 + length;
+  std::string chunkHead(8, '\0');
+  std::size_t textBytes = 0;
+  while (in.read(chunkHead.data(), 8)) {
+    const std::uint32_t length = be32(chunkHead, 0);
+    const std::string type = chunkHead.substr(4, 4);
     if (type == "IEND") break;
-    if (!crcOk || (type != "tEXt" && type != "iTXt")) continue;
+    const bool isText = type == "tEXt" || type == "iTXt";
+    if (!isText || length > kMaxPngTextChunkBytes || textBytes + length > kMaxPngTextBytes) {
+      if (!in.seekg(std::streamoff(length) + 4, std::ios::cur)) break;
+      continue;
+    }
+    textBytes += length;
+    std::string chunk(std::size_t(length) + 4, '\0');
+    if (!in.read(chunk.data(), std::streamsize(chunk.size()))) break;  // truncated: keep what was read
+    const std::string_view body = std::string_view(chunk).substr(0, length);
+    if (pngCrc(type + std::string(body)) != be32(chunk, length)) continue;
     const std::size_t nul = body.find('\0');
     if (nul == std::string_view::npos || nul == 0) continue;
     const std::string key(body.substr(0, nul));

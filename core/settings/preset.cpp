@@ -198,13 +198,7 @@ void loadPresetFile(const std::filesystem::path& path, Preset& into) {
     applyPresetJson(it->second, into, name);
     return;
   }
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxPresetBytes)
-    throw Error(ErrorKind::Input,
-                name + " is " + formatByteSize(std::int64_t(size)) +
-                    ": too large for a preset. Choose a .json preset or a PNG exported by Impasto.");
-  applyPresetJson(readFileBytes(path), into, name);
+  applyPresetJson(readFileBytes(path, kMaxPresetBytes), into, name);
 }
 
 void savePresetFile(const Preset& preset, const std::filesystem::path& path) {

@@ -1,15 +1,16 @@
 #include "core/io/image_io.h"
 
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <string>
-#include <vector>
-
-#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
 
 #include "core/util/error.h"
 #include "tests/support/test_paths.h"
@@ -31,9 +32,7 @@ std::uint32_t referenceCrc32(const std::string& bytes) {
   return ~crc;
 }
 
-std::string be32(std::uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string be32(std::uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 std::string pngChunk(const std::string& type, const std::string& data) {
   return be32(static_cast<std::uint32_t>(data.size())) + type + data + be32(referenceCrc32(type + data));
@@ -42,7 +41,9 @@ std::string pngChunk(const std::string& type, const std::string& data) {
 using test::captureError;
 using test::readAll;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Smooth RGB float image whose channels differ, so swapped channels or flips show.
 cv::Mat gradient(int width, int height) {
@@ -56,9 +57,7 @@ cv::Mat gradient(int width, int height) {
   return image;
 }
 
-double maxAbsDiff(const cv::Mat& a, const cv::Mat& b) {
-  return cv::norm(a, b, cv::NORM_INF);
-}
+double maxAbsDiff(const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_INF); }
 
 // Left half red, right half blue: tells every EXIF rotation and flip apart
 // once the top-left corner is also checked.
@@ -78,9 +77,9 @@ std::string exifApp1(int orientation, bool bigEndian) {
     return bigEndian ? be32(v) : std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
   };
   std::string tiff = (bigEndian ? std::string("MM") : std::string("II")) + u16(42) + u32(8);
-  tiff += u16(1);                                                   // one entry
+  tiff += u16(1);                                                     // one entry
   tiff += u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0);  // orientation, SHORT
-  tiff += u32(0);                                                   // no next IFD
+  tiff += u32(0);                                                     // no next IFD
   const std::string payload = std::string("Exif\0\0", 6) + tiff;
   const auto length = static_cast<unsigned>(payload.size() + 2);
   return std::string("\xFF\xE1") + char(length >> 8) + char(length & 0xFF) + payload;
@@ -109,9 +108,17 @@ std::string handMadeTiff(const cv::Mat& rgb, bool bigEndian, int orientation) {
   const std::uint32_t bitsAt = 8 + ifdSize;
   const std::uint32_t pixelsAt = bitsAt + 6;
   const std::vector<Entry> entries = {
-      {256, 4, 1, width},       {257, 4, 1, height},   {258, 3, 3, bitsAt},       {259, 3, 1, 1},
-      {262, 3, 1, 2},           {273, 4, 1, pixelsAt}, {274, 3, 1, std::uint32_t(orientation)},
-      {277, 3, 1, 3},           {278, 4, 1, height},   {279, 4, 1, pixelBytes},   {284, 3, 1, 1},
+      {256, 4, 1, width},
+      {257, 4, 1, height},
+      {258, 3, 3, bitsAt},
+      {259, 3, 1, 1},
+      {262, 3, 1, 2},
+      {273, 4, 1, pixelsAt},
+      {274, 3, 1, std::uint32_t(orientation)},
+      {277, 3, 1, 3},
+      {278, 4, 1, height},
+      {279, 4, 1, pixelBytes},
+      {284, 3, 1, 1},
   };
   std::string file = (bigEndian ? std::string("MM") : std::string("II")) + u16(42) + u32(8);
   file += u16(entriesCount);
@@ -123,8 +130,10 @@ std::string handMadeTiff(const cv::Mat& rgb, bool bigEndian, int orientation) {
   file += u16(bits) + u16(bits) + u16(bits);
   for (int y = 0; y < rgb.rows; ++y) {
     for (int x = 0; x < rgb.cols * 3; ++x) {
-      if (bits == 8) file += rgb.ptr<char>(y)[x];
-      else file += u16(rgb.ptr<std::uint16_t>(y)[x]);
+      if (bits == 8)
+        file += rgb.ptr<char>(y)[x];
+      else
+        file += u16(rgb.ptr<std::uint16_t>(y)[x]);
     }
   }
   return file;
@@ -150,7 +159,8 @@ class ImageIoTest : public ::testing::Test {
 
 cv::Vec3f pixel(const cv::Mat& rgb, int x, int y) { return rgb.at<cv::Vec3f>(y, x); }
 
-void expectColour(const cv::Vec3f& actual, const cv::Vec3f& expected, float tolerance, const std::string& where) {
+void expectColour(const cv::Vec3f& actual, const cv::Vec3f& expected, float tolerance,
+                  const std::string& where) {
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(actual[c], expected[c], tolerance) << where << " channel " << c;
 }
 
@@ -302,13 +312,15 @@ std::string greyAlphaPng(const std::vector<std::pair<unsigned char, unsigned cha
   const auto n = static_cast<unsigned>(raw.size());
   const std::string zlib = std::string("\x78\x01\x01", 3) + char(n & 0xFF) + char(n >> 8) + char(~n & 0xFF) +
                            char((~n >> 8) & 0xFF) + raw + be32(b << 16 | a);
-  const std::string ihdr = be32(static_cast<std::uint32_t>(row.size())) + be32(1) + std::string("\x08\x04\x00\x00\x00", 5);
+  const std::string ihdr =
+      be32(static_cast<std::uint32_t>(row.size())) + be32(1) + std::string("\x08\x04\x00\x00\x00", 5);
   return std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IDAT", zlib) +
          pngChunk("IEND", "");
 }
 
 TEST_F(ImageIoTest, GreyAlphaIsCompositedOverWhite) {
-  const cv::Mat loaded = loadImage(write("grey-alpha.png", greyAlphaPng({{0, 0}, {0, 255}, {200, 255}, {0, 102}})));
+  const cv::Mat loaded =
+      loadImage(write("grey-alpha.png", greyAlphaPng({{0, 0}, {0, 255}, {200, 255}, {0, 102}})));
   ASSERT_EQ(loaded.size(), cv::Size(4, 1));
   expectColour(pixel(loaded, 0, 0), {1, 1, 1}, 1e-6f, "transparent");
   expectColour(pixel(loaded, 1, 0), {0, 0, 0}, 1e-6f, "opaque black");
@@ -377,7 +389,8 @@ TEST_P(ImageIoOrientationTest, TiffOrientationTagIsApplied) {
     ASSERT_EQ(loaded.cols, c.width) << depth;
     ASSERT_EQ(loaded.rows, c.height) << depth;
     expectColour(pixel(loaded, 0, 0), c.topLeft, 1e-6f, depth + " top left");
-    expectColour(pixel(loaded, loaded.cols - 1, loaded.rows - 1), c.bottomRight, 1e-6f, depth + " bottom right");
+    expectColour(pixel(loaded, loaded.cols - 1, loaded.rows - 1), c.bottomRight, 1e-6f,
+                 depth + " bottom right");
   }
 }
 
@@ -396,7 +409,8 @@ TEST_F(ImageIoTest, PngExifOrientationIsApplied) {
   const std::string png = encode(".png", redLeftBlueRightBgr(40, 20));
   const std::string app1 = exifApp1(6, true);
   const std::string exif = pngChunk("eXIf", app1.substr(4 + 6));  // drop marker, length, "Exif\0\0"
-  const fs::path path = write("oriented.png", png.substr(0, png.size() - 12) + exif + png.substr(png.size() - 12));
+  const fs::path path =
+      write("oriented.png", png.substr(0, png.size() - 12) + exif + png.substr(png.size() - 12));
   EXPECT_EQ(probeImageSize(path).width, 20);
   const cv::Mat loaded = loadImage(path);
   ASSERT_EQ(loaded.size(), cv::Size(20, 40));
@@ -437,9 +451,9 @@ TEST_F(ImageIoTest, ProbeReadsTheSizeOfEveryFormat) {
       {"progressive.jpg", encode(".jpg", bgr, {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
       {"a.tif", encode(".tif", bgr)},
       {"big-endian.tif", handMadeTiff(rgb, true, 1)},
-      {"lossy.webp", encode(".webp", bgr, {cv::IMWRITE_WEBP_QUALITY, 80})},          // VP8
-      {"lossless.webp", encode(".webp", bgr, {cv::IMWRITE_WEBP_QUALITY, 101})},      // VP8L
-      {"lossy-alpha.webp", encode(".webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 80})},   // VP8X
+      {"lossy.webp", encode(".webp", bgr, {cv::IMWRITE_WEBP_QUALITY, 80})},         // VP8
+      {"lossless.webp", encode(".webp", bgr, {cv::IMWRITE_WEBP_QUALITY, 101})},     // VP8L
+      {"lossy-alpha.webp", encode(".webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 80})},  // VP8X
       {"a.bmp", encode(".bmp", bgr)},
   };
   for (const auto& [name, bytes] : files) {
@@ -454,8 +468,7 @@ TEST_F(ImageIoTest, ProbeReadsTheSizeOfEveryFormat) {
 
 TEST_F(ImageIoTest, ProbeReadsLargeSizesWithoutDecoding) {
   const std::string ihdr = be32(30000) + be32(30000) + std::string("\x08\x02\x00\x00\x00", 5);
-  const std::string png =
-      std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IEND", "");
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IEND", "");
   const fs::path path = write("huge.png", png);
   const ImageSize size = probeImageSize(path);
   EXPECT_EQ(size.width, 30000);
@@ -465,8 +478,7 @@ TEST_F(ImageIoTest, ProbeReadsLargeSizesWithoutDecoding) {
 
 TEST_F(ImageIoTest, ImageOverThePixelLimitIsRefusedFromTheHeader) {
   const std::string ihdr = be32(30000) + be32(30000) + std::string("\x08\x02\x00\x00\x00", 5);
-  const std::string png =
-      std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IEND", "");
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IEND", "");
   const fs::path path = write("huge.png", png);
   const auto start = std::chrono::steady_clock::now();
   const Error error = captureError([&] { loadImage(path); });
@@ -493,7 +505,8 @@ TEST_F(ImageIoTest, MaxPixelsIsHonouredExactly) {
 
 TEST_F(ImageIoTest, MissingFileSaysNoSuchFile) {
   const fs::path path = dir_ / "absent.png";
-  for (const auto& call : {+[](const fs::path& p) { loadImage(p); }, +[](const fs::path& p) { probeImageSize(p); }}) {
+  for (const auto& call :
+       {+[](const fs::path& p) { loadImage(p); }, +[](const fs::path& p) { probeImageSize(p); }}) {
     const Error error = captureError([&] { call(path); });
     EXPECT_EQ(error.kind(), ErrorKind::Input);
     EXPECT_EQ(std::string(error.what()), "No such file: " + path.string());
@@ -620,10 +633,9 @@ TEST_F(ImageIoTest, PngTextRoundTripsIncludingUtf8) {
   bool sawIdat = false;
   int textChunks = 0;
   while (at + 12 <= bytes.size()) {
-    const std::uint32_t length = static_cast<unsigned char>(bytes[at]) << 24 |
-                                 static_cast<unsigned char>(bytes[at + 1]) << 16 |
-                                 static_cast<unsigned char>(bytes[at + 2]) << 8 |
-                                 static_cast<unsigned char>(bytes[at + 3]);
+    const std::uint32_t length =
+        static_cast<unsigned char>(bytes[at]) << 24 | static_cast<unsigned char>(bytes[at + 1]) << 16 |
+        static_cast<unsigned char>(bytes[at + 2]) << 8 | static_cast<unsigned char>(bytes[at + 3]);
     const std::string type = bytes.substr(at + 4, 4);
     if (type == "IDAT") sawIdat = true;
     if (type == "tEXt" || type == "iTXt") {
@@ -672,6 +684,48 @@ TEST_F(ImageIoTest, ToRgb8RoundsAndClamps) {
   ASSERT_EQ(out.type(), CV_8UC3);
   EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 128, 255));
   EXPECT_EQ(out.at<cv::Vec3b>(0, 1), cv::Vec3b(0, 255, 51));
+}
+
+}  // namespace
+}  // namespace impasto
+
+namespace impasto {
+namespace {
+
+long maxRssKb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// A small picture padded with 1.5 GB (a sparse file: no disk is used) used to
+// be read whole before any check. Now the decoder refuses it by its size, and
+// the settings reader skips what it does not need: memory stays flat.
+TEST(HostileImageTest, APaddedPictureCostsNoMemory) {
+  test::ScratchDir scratch("impasto-imageio-hostile");
+  const fs::path padded = scratch.path() / "padded.png";
+  SaveOptions options;
+  options.pngText["impasto:settings"] = R"({"size": 256})";
+  saveImage(cv::Mat(64, 64, CV_32FC3, cv::Scalar(0.2, 0.4, 0.6)), padded, options);
+  const fs::path hiddenChunk = scratch.path() / "hidden-chunk.png";
+  fs::copy_file(padded, hiddenChunk);
+  fs::resize_file(padded, fs::file_size(padded) + (std::uintmax_t(3) << 29));
+
+  const long before = maxRssKb();
+  const Error e = test::captureError([&] { loadImage(padded); });
+  EXPECT_EQ(e.kind(), ErrorKind::Input);
+  EXPECT_NE(std::string(e.what()).find("it was not opened"), std::string::npos) << e.what();
+  EXPECT_EQ(readPngText(padded).at("impasto:settings"), R"({"size": 256})");
+
+  // A 1.5 GB chunk before the text: skipped, not read.
+  std::string bytes = test::readAll(hiddenChunk);
+  const std::string big = std::string("\x60\x00\x00\x00", 4) + "zzZz";  // length 1.5 GB, an unknown type
+  bytes.insert(8, big);
+  test::writeAll(hiddenChunk, bytes);
+  fs::resize_file(hiddenChunk, fs::file_size(hiddenChunk) + (std::uintmax_t(3) << 29));
+  EXPECT_TRUE(readPngText(hiddenChunk).empty())
+      << "the text lies past the chunk, where the file has only zeros";
+  EXPECT_LT(maxRssKb() - before, 100 * 1024) << "peak memory grew by more than 100 MB";
 }
 
 }  // namespace

@@ -160,7 +160,7 @@ TEST(PresetFile, APngWithoutSettingsOrAHugeFileSaysWhatIsWrong) {
 
   test::writeAll(dir.path() / "huge.json", std::string(3 << 20, ' '));
   error = test::captureError([&] { loadPresetFile(dir.path() / "huge.json", p); });
-  EXPECT_THAT(std::string(error.what()), HasSubstr("too large for a preset"));
+  EXPECT_THAT(std::string(error.what()), HasSubstr("such a file can need: it was not opened"));
 }
 
 TEST(ResolveSettings, TakesAlphaAndBetaFromTheManifestOnlyWhereNobodyChose) {
