@@ -529,7 +529,11 @@ bool MainWindow::exportImage(const QString& path, Overwrite overwrite) {
 Preset MainWindow::currentPreset() const { return session_->preset(panel_->settings(), panel_->pooling()); }
 
 void MainWindow::applyPreset(const Preset& preset) {
-  const StudioSession::PresetFit fit = session_->applyPreset(preset);
+  const StudioSession::PresetFit fit = session_->applyPreset(preset, [this](const QString& file) {
+    const QString text = tr("The preset asks for the model file %1. Load it?").arg(file);
+    return QMessageBox::question(this, tr("Load this model file?"), text, QMessageBox::Yes | QMessageBox::No,
+                                 QMessageBox::No) == QMessageBox::Yes;
+  });
   panel_->setPooling(preset.pooling);
   if (!fit.missingModel.isEmpty())
     messages_->showMessage(
@@ -539,11 +543,7 @@ void MainWindow::applyPreset(const Preset& preset) {
         tr("Manage models…"), [this] { showModelManager(); });
   // Switching model: the panel holds the preset's layers until the new model's layers arrive.
   if (!fit.switchingTo.isEmpty()) panel_->clearModelLayers();
-  // A render exported after live tuning opens with the weights it ended with.
-  RenderSettings shown = preset.settings;
-  shown.weights = finalWeights(shown);
-  shown.weightChanges.clear();
-  panel_->setSettings(shown);
+  panel_->setSettings(endedSettings(preset.settings));  // a live-tuned render as it ended
   if (!fit.unknownLayers.isEmpty())
     messages_->showMessage(MessageBar::Level::Warning,
                            tr("The preset names layers that %1 does not have (%2); they were skipped.")

@@ -1,6 +1,7 @@
 #include "ui/studio_session.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QThread>
 
 #include "core/io/image_io.h"
@@ -314,12 +315,17 @@ Preset StudioSession::preset(const RenderSettings& settings, Pooling pooling) co
   return preset;
 }
 
-StudioSession::PresetFit StudioSession::applyPreset(const Preset& preset) {
+StudioSession::PresetFit StudioSession::applyPreset(
+    const Preset& preset, const std::function<bool(const QString&)>& confirmModelFile) {
   PresetFit fit;
   for (int i = 0; i < styleCount() && i < int(preset.styleBlend.size()); ++i)
     setStyleWeight(i, preset.styleBlend[std::size_t(i)]);
   const QString presetModel = QString::fromStdString(preset.model);
-  if (!presetModel.isEmpty() && ModelCatalog::argumentFor(modelId_) != presetModel) {
+  const bool otherModel = !presetModel.isEmpty() && ModelCatalog::argumentFor(modelId_) != presetModel;
+  if (otherModel && namesModelFile(preset) && QFileInfo(presetModel).isFile() &&
+      !confirmModelFile(presetModel)) {
+    fit.declinedModel = presetModel;
+  } else if (otherModel) {
     const QString id = catalog_->idForArgument(presetModel);
     bool usable = false;
     for (const ModelChoice& c : catalog_->choices())

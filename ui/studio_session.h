@@ -127,10 +127,13 @@ class StudioSession : public QObject {
     QString switchingTo;        // the preset's model, now loading
     QString missingModel;       // the preset's model, not installed: the current one is kept
     QStringList unknownLayers;  // layers the current model does not have
+    QString declinedModel;      // the preset's model file, which the user did not confirm
   };
   // Applies the blend weights, and switches to the preset's model when it is
-  // installed; the window applies the settings to its panel.
-  PresetFit applyPreset(const Preset& preset);
+  // installed; the window applies the settings to its panel. A model named by
+  // a file path is loaded only when confirmModelFile(path) says yes: a preset
+  // from a stranger must not make us read any local file as a model.
+  PresetFit applyPreset(const Preset& preset, const std::function<bool(const QString&)>& confirmModelFile);
 
  signals:
   void contentChanged();

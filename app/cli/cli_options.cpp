@@ -74,10 +74,15 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
   app.add_option("-o,--output", o.output, "result (.png, .jpg, .tif); written atomically")->type_name("FILE");
   addApplied<std::string>(
       app, "--preset", "settings from a preset .json or a PNG Impasto exported; flags after it override it",
-      [&p](const std::string& file) { loadPresetFile(file, p); })
+      [&o](const std::string& file) {
+        const std::string before = o.preset.model;
+        loadPresetFile(file, o.preset);
+        o.modelFileFromPreset = o.preset.model != before && namesModelFile(o.preset);
+      })
       ->type_name("FILE");
   addApplied<std::string>(app, "--model", "installed model name or a model file (default: vgg19)",
-                          [&p](const std::string& v) {
+                          [&o, &p](const std::string& v) {
+                            o.modelFileFromPreset = false;
                             // A file by its absolute path, so the preset the output embeds finds it anywhere.
                             std::error_code ec;
                             p.model = std::filesystem::is_regular_file(v, ec)
@@ -160,6 +165,10 @@ void checkRenderOptions(const CliOptions& o) {
     throw Error(ErrorKind::Usage, "--style-blend needs one weight per --style (" +
                                       std::to_string(o.styles.size()) + "), got " +
                                       std::to_string(blend.size()));
+  if (o.modelFileFromPreset)
+    throw Error(ErrorKind::Usage, "The preset names the model file " + o.preset.model +
+                                      ". To use a model file from a preset, confirm it: add --model " +
+                                      o.preset.model + " after --preset");
   if (o.preset.settings.init == InitKind::Image && o.preset.initImage.empty())
     throw Error(ErrorKind::Usage, "--init image needs a file: --init FILE");
 }

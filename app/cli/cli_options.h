@@ -19,6 +19,8 @@ struct CliOptions {
   std::vector<std::string> styles;
   std::string output;
   Preset preset = defaultPreset();
+  // The last --preset named a model file and no --model came after it.
+  bool modelFileFromPreset = false;
   int reportEvery = 1;
   int saveEvery = 0;
   bool json = false;

@@ -128,6 +128,8 @@ Json parseObject(std::string_view text, const std::string& origin) {
 
 }  // namespace
 
+bool namesModelFile(const Preset& preset) { return preset.model.find('/') != std::string::npos; }
+
 std::string presetToJson(const Preset& p, JsonStyle style) {
   const RenderSettings& s = p.settings;
   Json json = weightsToJson(s.weights);

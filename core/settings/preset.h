@@ -20,6 +20,11 @@ struct Preset {
   std::string initImage;           // the file behind InitKind::Image, when there is one
 };
 
+// A preset from a stranger must not make us read an arbitrary local file as a
+// model: a model named by a path (anything with a '/') is loaded only when the
+// user confirms it (the studio asks; the CLI wants --model after --preset).
+bool namesModelFile(const Preset& preset);
+
 // The PNG text key under which exports embed the preset.
 inline constexpr const char* kSettingsPngKey = "impasto:settings";
 

@@ -98,6 +98,12 @@ const LossWeights& finalWeights(const RenderSettings& s) {
   return s.weightChanges.empty() ? s.weights : s.weightChanges.back().weights;
 }
 
+RenderSettings endedSettings(RenderSettings s) {
+  s.weights = finalWeights(s);
+  s.weightChanges.clear();
+  return s;
+}
+
 void validateSettings(const RenderSettings& s) {
   if (s.size < kMinSize || s.size > kMaxSize)
     throw Error(ErrorKind::Usage, "Size must be between " + std::to_string(kMinSize) + " and " +

@@ -76,6 +76,9 @@ RenderSettings resolveSettings(RenderSettings settings, const Model& model);
 
 // The weights a render ended with: its last weight change's, or the starting ones.
 const LossWeights& finalWeights(const RenderSettings& settings);
+// The settings as the render ended: its final weights, no changes left to
+// replay (what the studio shows for an exported render).
+RenderSettings endedSettings(RenderSettings settings);
 
 // Checks what can be checked without a model (ranges, finite weights, the
 // order of weight changes). Throws Error(Usage) naming the field.

@@ -120,7 +120,12 @@ TEST_F(CliTest, PresetFromAnExportedPngReproducesTheRenderPixelForPixel) {
       "--tv 0.01 --style style.png --style-blend 2,1";
   ASSERT_EQ(run(render(look, "first.png")).exitCode, 0);
   const std::string again = "--content content.png --style style.png --style style.png --preset first.png ";
+  // The preset names a model file: it is used only when confirmed with --model.
   RunResult r = run(again + "--output second.png");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("add --model " + (dir_ / "tiny.onnx").lexically_normal().string() +
+                                  " after --preset"));
+  r = run(again + "--model tiny.onnx --output second.png");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_EQ(cv::norm(pixels(dir_ / "first.png"), pixels(dir_ / "second.png"), cv::NORM_INF), 0.0);
   // Every setting came from the PNG, pooling and blend included.
@@ -170,7 +175,8 @@ TEST_F(CliTest, DeeplyNestedJsonFilesAreRefusedWithAMessage) {
   std::ofstream(dir_ / "deep" / "model.json") << R"({"modelTopology": )" << deep << "}";
   std::ofstream(dir_ / "tiny.json") << R"({"name": )" << deep << "}";  // the manifest beside tiny.onnx
   // A preset that deep would be over the 1 MiB a preset may have: 1000 levels.
-  std::ofstream(dir_ / "preset.json") << R"({"size": )" << std::string(1000, '[') << std::string(1000, ']') << "}";
+  std::ofstream(dir_ / "preset.json")
+      << R"({"size": )" << std::string(1000, '[') << std::string(1000, ']') << "}";
   const std::pair<std::string, int> cases[] = {
       {"--content content.png --style style.png --model deep/model.json --output out.png", 3},
       {"--content content.png --style style.png --model tiny.onnx --output out.png", 3},

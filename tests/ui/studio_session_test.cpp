@@ -347,5 +347,39 @@ TEST(StudioSessionTest, StartWhenReadyAsksToStartOnceTheModelHasLoaded) {
   EXPECT_FALSE(defaults.weights.styleLayers.empty());
 }
 
+// A preset from a stranger names a local file as its model: nothing is read,
+// and the catalog is not touched, unless the user says yes.
+TEST(StudioSessionTest, APresetsModelFileIsLoadedOnlyWhenTheUserConfirms) {
+  auto session = readySession();
+  const QString file = uitest::scratchPath(QStringLiteral("stranger-model.onnx"));
+  {
+    QFile f(file);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("not really a model");
+  }
+  Preset preset = session->preset(tinySettings(3), Pooling::AsTrained);
+  preset.model = file.toStdString();
+  QStringList asked;
+  const auto fit = session->applyPreset(preset, [&](const QString& path) {
+    asked << path;
+    return false;
+  });
+  EXPECT_EQ(asked, QStringList{file});
+  EXPECT_EQ(fit.declinedModel, file);
+  EXPECT_TRUE(fit.switchingTo.isEmpty());
+  EXPECT_EQ(session->modelId(), QStringLiteral("file:/nonexistent/tiny.onnx")) << "the model is kept";
+  for (const auto& choice : session->catalog().choices())
+    EXPECT_FALSE(choice.id.contains(QStringLiteral("stranger")));
+
+  const auto yes = session->applyPreset(preset, [](const QString&) { return true; });
+  EXPECT_FALSE(yes.switchingTo.isEmpty()) << "confirmed: the file is loaded";
+  // A registry name is never asked about.
+  preset.model = "darknet-reference";
+  session->applyPreset(preset, [&](const QString& path) {
+    ADD_FAILURE() << "asked about " << path.toStdString();
+    return false;
+  });
+}
+
 }  // namespace
 }  // namespace impasto
