@@ -51,7 +51,8 @@ void LossChart::reset(int iterations) {
       chart()->removeSeries(s);
       delete s;
     }
-  markers_ = 0;
+  markerKinds_.clear();
+  level_ = 1;
   iterations_ = std::max(1, iterations);
   axisX_->setRange(0, iterations_);
   minY_ = maxY_ = 0.0;
@@ -72,6 +73,8 @@ void LossChart::addReports(const QList<StepReport>& reports) {
     append(r.iteration, r.loss, total);
     append(r.iteration, r.contentLoss, content);
     append(r.iteration, r.styleLoss, style);
+    if (r.level > level_) addMarker(r.iteration - 0.5, tr("next level"), QPen(Qt::darkCyan, 1.0, Qt::DotLine));
+    level_ = r.level;
     if (r.iterations > iterations_) {
       iterations_ = r.iterations;
       axisX_->setRange(0, iterations_);
@@ -85,24 +88,27 @@ void LossChart::addReports(const QList<StepReport>& reports) {
 }
 
 void LossChart::markWeightChange(int iteration) {
+  addMarker(iteration, tr("new weights"), QPen(Qt::gray, 1.0, Qt::DashLine));
+}
+
+void LossChart::addMarker(double iteration, const QString& kind, const QPen& pen) {
   if (maxY_ <= 0.0) return;
   auto* marker = new QLineSeries;
-  marker->setName(markers_ == 0 ? tr("new weights") : QString());
+  const bool named = !markerKinds_.contains(kind);
+  if (named) {
+    marker->setName(kind);
+    markerKinds_ << kind;
+  }
   // Far beyond the data both ways: the plot clips it, and it still spans the
   // axis after the range grows.
   marker->append(iteration, minY_ * 1e-6);
   marker->append(iteration, maxY_ * 1e6);
-  QPen pen(Qt::gray);
-  pen.setStyle(Qt::DashLine);
   marker->setPen(pen);
   chart()->addSeries(marker);
   marker->attachAxis(axisX_);
   marker->attachAxis(axisY_);
-  if (markers_ > 0) {
-    const auto markers = chart()->legend()->markers(marker);
-    for (auto* m : markers) m->setVisible(false);
-  }
-  ++markers_;
+  if (!named)
+    for (auto* m : chart()->legend()->markers(marker)) m->setVisible(false);
 }
 
 int LossChart::pointCount() const { return int(total_->count()); }

@@ -12,7 +12,8 @@ class QValueAxis;
 namespace impasto {
 
 // J, J_content and J_style against the iteration, on a log scale. A weight
-// change mid-run shows as a step in J while the iteration axis runs on.
+// change mid-run shows as a step in J while the iteration axis runs on; so
+// does the start of each coarse-to-fine level, which the chart marks itself.
 class LossChart : public QChartView {
   Q_OBJECT
 
@@ -34,6 +35,8 @@ class LossChart : public QChartView {
  private:
   void append(int iteration, double value, QList<QPointF>& batch);
   void updateRange();
+  // A vertical line at the iteration; the first of each kind names it in the legend.
+  void addMarker(double iteration, const QString& kind, const QPen& pen);
 
   QLineSeries* total_;
   QLineSeries* content_;
@@ -43,7 +46,8 @@ class LossChart : public QChartView {
   double minY_ = 0.0;
   double maxY_ = 0.0;
   int iterations_ = 1;
-  int markers_ = 0;
+  QStringList markerKinds_;  // the kinds already in the legend
+  int level_ = 1;            // of the last report
 };
 
 }  // namespace impasto

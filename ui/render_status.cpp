@@ -3,10 +3,15 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
+#include <cmath>
 
 #include "ui/studio_session.h"
 
 namespace impasto {
+
+namespace {
+constexpr int kProgressSteps = 1000;
+}
 
 RenderStatus::RenderStatus(const StudioSession& session, QWidget* parent)
     : QWidget(parent),
@@ -16,7 +21,8 @@ RenderStatus::RenderStatus(const StudioSession& session, QWidget* parent)
       eta_(new QLabel(this)),
       progress_(new QProgressBar(this)) {
   progress_->setMaximumWidth(260);
-  progress_->setRange(0, 1);
+  // The share of the work done, which grows with each level's pixels, not the step count.
+  progress_->setRange(0, kProgressSteps);
   progress_->setValue(0);
   progress_->setTextVisible(true);
   auto* layout = new QHBoxLayout(this);
@@ -25,15 +31,11 @@ RenderStatus::RenderStatus(const StudioSession& session, QWidget* parent)
                         static_cast<QWidget*>(eta_), static_cast<QWidget*>(progress_)})
     layout->addWidget(part);
   connect(&session, &StudioSession::runningChanged, this, [this](bool running) {
-    if (running) {
-      progress_->setRange(0, session_.renderSettings().iterations);
-      progress_->setValue(0);
-    }
+    if (running) progress_->setValue(0);
     refresh();
   });
   connect(&session, &StudioSession::stepsReported, this, [this](const QList<StepReport>& reports) {
-    progress_->setRange(0, std::max(1, reports.back().iterations));
-    progress_->setValue(reports.back().iteration);
+    progress_->setValue(int(std::lround(reports.back().progress * kProgressSteps)));
     refresh();
   });
   connect(&session, &StudioSession::pausedChanged, this, &RenderStatus::refresh);
@@ -44,8 +46,10 @@ QString RenderStatus::rateText() const { return rate_->text(); }
 
 void RenderStatus::refresh() {
   const StepReport& last = session_.lastReport();
-  step_->setText(last.iteration > 0 ? tr("step %1 / %2").arg(last.iteration).arg(last.iterations)
-                                    : QString());
+  QString step = last.iteration > 0 ? tr("step %1 / %2").arg(last.iteration).arg(last.iterations) : QString();
+  if (last.levels > 1)
+    step += tr(" · level %1 / %2, %3 × %4").arg(last.level).arg(last.levels).arg(last.width).arg(last.height);
+  step_->setText(step);
   if (!session_.isRendering()) {
     rate_->clear();
     eta_->clear();

@@ -38,6 +38,7 @@ StudioSession::StudioSession(std::unique_ptr<ModelCatalog> catalog, QObject* par
   connect(controller_, &RenderController::runningChanged, this, &StudioSession::runningChanged);
   connect(controller_, &RenderController::pausedChanged, this, [this](bool paused) {
     rate_.reset();
+    workRate_.reset();
     emit pausedChanged(paused);
   });
   connect(controller_, &RenderController::finished, this, &StudioSession::finished);
@@ -234,6 +235,7 @@ StudioSession::StartResult StudioSession::start(const RenderSettings& settings, 
   Preset started = preset(job.settings, pooling);
   record_.begin(std::move(started));
   rate_.reset();
+  workRate_.reset();
   renderStart_ = monotonicSeconds();
   controller_->start(std::move(job));
   return StartResult::Started;
@@ -264,12 +266,16 @@ void StudioSession::onSteps(const QList<StepReport>& reports) {
   // there reproduces the render exactly.
   for (const StepReport& r : reports)
     if (r.newWeights) record_.addWeightChange({r.iteration, *r.newWeights});
-  if (!controller_->isPaused()) rate_.add(monotonicSeconds(), reports.back().iteration);
+  if (!controller_->isPaused()) {
+    rate_.add(monotonicSeconds(), reports.back().iteration);
+    workRate_.add(monotonicSeconds(), reports.back().progress);
+  }
   emit stepsReported(reports);
 }
 
 std::optional<double> StudioSession::secondsLeft() const {
-  return rate_.secondsLeft(double(controller_->lastReport().iterations));
+  // Later pyramid levels cost more per step: extrapolate the work, not the steps.
+  return workRate_.secondsLeft(1.0);
 }
 
 double StudioSession::secondsSinceStart() const { return monotonicSeconds() - renderStart_; }

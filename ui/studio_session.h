@@ -174,7 +174,8 @@ class StudioSession : public QObject {
   QString modelId_;
   bool startWhenReady_ = false;
   RenderRecord record_;
-  RateMeter rate_;
+  RateMeter rate_;      // steps
+  RateMeter workRate_;  // the share of the render's work (StepReport::progress)
   double renderStart_ = 0.0;
 };
 

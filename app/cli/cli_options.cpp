@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "checkpointing.h"
+#include "core/engine/checkpoint_file.h"
 #include "core/util/error.h"
 
 namespace impasto::cli {
@@ -101,9 +103,23 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
                   [&s](int v) { s.size = v; })
       ->type_name("N")
       ->check(CLI::Range(kMinSize, kMaxSize));
-  addApplied<int>(app, "--iterations", "optimisation steps (default: 500)", [&s](int v) { s.iterations = v; })
+  addApplied<int>(app, "--iterations", "optimisation steps at the final size (default: 500)",
+                  [&s](int v) { s.iterations = v; })
       ->type_name("N")
       ->check(CLI::Range(0, kMaxIterations));
+  addApplied<int>(app, "--scales", "coarse-to-fine levels, each √2 larger (default: from 256 px up; 1: off)",
+                  [&s](int v) { s.scales = v; })
+      ->type_name("K")
+      ->check(CLI::Range(1, kMaxScales));
+  addApplied<int>(app, "--coarse-iterations", "steps at each coarser level (default: 50)",
+                  [&s](int v) { s.coarseIterations = v; })
+      ->type_name("N")
+      ->check(CLI::Range(0, kMaxIterations));
+  addApplied<double>(app, "--style-scale",
+                     "style image size relative to the result (default: 1, never beyond its own pixels)",
+                     [&s](double v) { s.styleScale = v; })
+      ->type_name("F")
+      ->check(CLI::Range(0.01, kMaxStyleScale));
   addApplied<double>(app, "--alpha", "content weight α (default: from the model)", [&s](double v) {
     s.weights.alpha = v;
     s.alphaFromModel = false;
@@ -154,6 +170,20 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
       ->type_name("K")
       ->check(CLI::Range(0, kMaxIterations));
   app.add_flag("--json", o.json, "one JSON object per line on stdout");
+  app.add_option("--checkpoint", o.checkpoint, "save the render's state to FILE as it runs, to --resume it")
+      ->type_name("FILE");
+  app.add_option("--checkpoint-every", o.checkpointEvery, "checkpoint every K steps or 60 s, whichever is first")
+      ->type_name("K")
+      ->check(CLI::Range(1, kMaxIterations));
+  addApplied<std::string>(
+      app, "--resume", "continue the render a --checkpoint FILE saved (its settings and files)",
+      [&o](const std::string& file) {
+        auto checkpoint = std::make_shared<Checkpoint>(loadCheckpoint(file));
+        applyCheckpointRender(*checkpoint, o);
+        o.resumeFile = file;
+        o.resume = std::move(checkpoint);
+      })
+      ->type_name("FILE");
 }
 
 void checkRenderOptions(const CliOptions& o) {

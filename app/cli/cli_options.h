@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,10 @@
 
 namespace CLI {
 class App;
+}
+
+namespace impasto {
+struct Checkpoint;
 }
 
 namespace impasto::cli {
@@ -24,6 +29,10 @@ struct CliOptions {
   int reportEvery = 1;
   int saveEvery = 0;
   bool json = false;
+  std::string checkpoint;  // save the render's state here as it runs
+  int checkpointEvery = 25;
+  std::string resumeFile;                    // --resume: the checkpoint...
+  std::shared_ptr<const Checkpoint> resume;  // ...as loaded
 
   // The CLI's starting point: the default model, α and β from its manifest.
   static Preset defaultPreset();

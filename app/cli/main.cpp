@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpointing.h"
 #include "cli_options.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/render.h"
@@ -65,13 +66,25 @@ int renderCommand(cli::CliOptions options) {
   for (const auto& style : options.styles) job.styles.push_back(loadImage(style));
   job.styleBlend = preset.styleBlend;
   if (preset.settings.init == InitKind::Image) job.initImage = loadImage(preset.initImage);
-  job.model = loadModelFile(resolveModelArgument(preset.model), preset.pooling);
+  const fs::path modelFile = resolveModelArgument(preset.model);
+  job.model = loadModelFile(modelFile, preset.pooling);
   job.settings = preset.settings;
   job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
   job.settings = resolveSettings(job.settings, *job.model);
   preset.settings = job.settings;  // what the output embeds: the resolved values
 
   cli::ProgressReporter reporter(options.json, options.reportEvery, options.saveEvery, options.output);
+  if (options.resume && options.checkpoint.empty()) options.checkpoint = options.resumeFile;
+  if (!options.checkpoint.empty()) {
+    const cli::RenderIdentity identity(options, modelFile);
+    if (options.resume) {
+      identity.requireSameAs(*options.resume);
+      job.resumeFrom = options.resume->state;
+    }
+    checkOutputWritable(options.checkpoint);
+    job.checkpointEvery = options.checkpointEvery;
+    reporter.saveCheckpointsTo(options.checkpoint, identity.json());
+  }
   RenderControl control;
   activeControl = &control;
   std::signal(SIGINT, onInterrupt);
@@ -83,6 +96,9 @@ int renderCommand(cli::CliOptions options) {
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
   reporter.finish(result, options.output);
+  // A finished render needs its checkpoint no more; a cancelled one can resume from it.
+  std::error_code ec;
+  if (!result.cancelled && !options.checkpoint.empty()) fs::remove(options.checkpoint, ec);
   return result.cancelled ? 130 : 0;
 }
 

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/engine/checkpoint_file.h"
 #include "core/io/image_io.h"
 
 namespace impasto::cli {
@@ -31,6 +33,11 @@ void ProgressReporter::onStep(const StepReport& r) {
   if (json_) {
     nlohmann::json line{{"iteration", r.iteration},
                         {"iterations", r.iterations},
+                        {"level", r.level},
+                        {"levels", r.levels},
+                        {"width", r.width},
+                        {"height", r.height},
+                        {"progress", r.progress},
                         {"loss", r.loss},
                         {"content_loss", r.contentLoss},
                         {"style_loss", r.styleLoss},
@@ -41,15 +48,18 @@ void ProgressReporter::onStep(const StepReport& r) {
     return;
   }
   const double rate = r.elapsedSeconds > 0 ? r.iteration / r.elapsedSeconds : 0.0;
-  const double eta = rate > 0 ? (r.iterations - r.iteration) / rate : 0.0;
+  // Later levels have more pixels: the ETA follows the work done, not the steps.
+  const double eta = r.progress > 0 ? r.elapsedSeconds * (1.0 - r.progress) / r.progress : 0.0;
   const int width = 30;
-  const int filled = r.iterations > 0 ? width * r.iteration / r.iterations : width;
+  const int filled = std::clamp(int(width * r.progress), 0, width);
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
-  char line[200];
-  std::snprintf(line, sizeof line, "[%s] %d/%d  J=%.4g  %.2f steps/s  ETA %dm%02ds", bar.c_str(), r.iteration,
-                r.iterations, r.loss, rate, int(eta) / 60, int(eta) % 60);
+  char level[64] = "";
+  if (r.levels > 1) std::snprintf(level, sizeof level, "  level %d/%d %dx%d", r.level, r.levels, r.width, r.height);
+  char line[256];
+  std::snprintf(line, sizeof line, "[%s] %d/%d%s  J=%.4g  %.2f steps/s  ETA %dm%02ds", bar.c_str(), r.iteration,
+                r.iterations, level, r.loss, rate, int(eta) / 60, int(eta) % 60);
   // A bar that redraws itself on a terminal; plain lines in logs.
-  std::cerr << (terminal_ ? "\r" : "") << line << (terminal_ ? "" : "\n") << std::flush;
+  std::cerr << (terminal_ ? "\r" : "") << line << (terminal_ ? "\033[K" : "\n") << std::flush;
 }
 
 void ProgressReporter::onFrame(int iteration, const cv::Mat& frame) {
@@ -57,6 +67,17 @@ void ProgressReporter::onFrame(int iteration, const cv::Mat& frame) {
   cv::Mat rgb;
   frame.convertTo(rgb, CV_32FC3, 1.0 / 255.0);
   saveImage(rgb, snapshotPath(output_, iteration));
+}
+
+void ProgressReporter::saveCheckpointsTo(std::string path, std::string renderJson) {
+  checkpointPath_ = std::move(path);
+  checkpointRender_ = std::move(renderJson);
+}
+
+void ProgressReporter::onCheckpoint(const RenderState& state) {
+  if (checkpointPath_.empty()) return;
+  saveCheckpoint({checkpointRender_, state}, checkpointPath_);
+  if (json_) std::cout << nlohmann::json{{"checkpoint", checkpointPath_}, {"iteration", state.iteration}}.dump() << std::endl;
 }
 
 void ProgressReporter::finish(const RenderResult& result, const std::string& output) {

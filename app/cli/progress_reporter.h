@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "core/engine/render.h"
 
@@ -13,6 +14,9 @@ class ProgressReporter : public RenderObserver {
 
   void onStep(const StepReport& report) override;
   void onFrame(int iteration, const cv::Mat& frame) override;
+  void onCheckpoint(const RenderState& state) override;
+  // Checkpoints go to path, with the render's description (see RenderIdentity).
+  void saveCheckpointsTo(std::string path, std::string renderJson);
   void finish(const RenderResult& result, const std::string& output);
 
  private:
@@ -21,6 +25,8 @@ class ProgressReporter : public RenderObserver {
   int reportEvery_;
   int saveEvery_;
   std::string output_;
+  std::string checkpointPath_;
+  std::string checkpointRender_;
 };
 
 // OUTPUT-0042.ext for intermediate saves.

@@ -1,8 +1,11 @@
 #include "core/engine/lbfgs.h"
 
-
 #include <algorithm>
+#include <string>
 #include <vector>
+
+#include "core/engine/tensor_convert.h"
+#include "core/util/error.h"
 
 namespace impasto {
 
@@ -72,6 +75,55 @@ void Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
   lastDirection_ = d;
   lastStep_ = t;
   x.add_(d.view_as(x), t).clamp_(lo_, hi_);
+}
+
+void Lbfgs::save(OptimizerState& state, int maxPairs) const {
+  const std::size_t kept = std::min(history_.size(), std::size_t(std::max(0, maxPairs)));
+  const std::size_t first = history_.size() - kept;
+  for (std::size_t i = first; i < history_.size(); ++i) {
+    const std::string k = std::to_string(i - first);
+    state.arrays["lbfgs.s" + k] = floatValues(history_[i].s);
+    state.arrays["lbfgs.y" + k] = floatValues(history_[i].y);
+    state.numbers["lbfgs.rho" + k] = history_[i].rho;
+  }
+  state.numbers["lbfgs.pairs"] = double(kept);
+  if (previousX_.defined()) {
+    state.arrays["lbfgs.previous_x"] = floatValues(previousX_);
+    state.arrays["lbfgs.previous_grad"] = floatValues(previousGrad_);
+    state.arrays["lbfgs.last_direction"] = floatValues(lastDirection_);
+  }
+  state.numbers["lbfgs.previous_loss"] = previousLoss_;
+  state.numbers["lbfgs.last_step"] = lastStep_;
+  state.numbers["lbfgs.gamma_scale"] = gammaScale_;
+}
+
+void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
+  reset();
+  auto number = [&](const std::string& key) {
+    const auto it = state.numbers.find(key);
+    if (it == state.numbers.end()) throw Error(ErrorKind::Input, "The checkpoint lacks the optimiser's " + key);
+    return it->second;
+  };
+  auto vector = [&](const std::string& key) {
+    const auto it = state.arrays.find(key);
+    if (it == state.arrays.end() || std::int64_t(it->second.size()) != n)
+      throw Error(ErrorKind::Input, "The checkpoint's optimiser vector " + key + " is missing or of another size");
+    return floatTensor(it->second);
+  };
+  const int pairs = int(number("lbfgs.pairs"));
+  if (pairs < 0 || pairs > historySize_) throw Error(ErrorKind::Input, "The checkpoint has too many L-BFGS pairs");
+  for (int i = 0; i < pairs; ++i) {
+    const std::string k = std::to_string(i);
+    history_.push_back({vector("lbfgs.s" + k), vector("lbfgs.y" + k), number("lbfgs.rho" + k)});
+  }
+  if (state.arrays.count("lbfgs.previous_x")) {
+    previousX_ = vector("lbfgs.previous_x");
+    previousGrad_ = vector("lbfgs.previous_grad");
+    lastDirection_ = vector("lbfgs.last_direction");
+  }
+  previousLoss_ = number("lbfgs.previous_loss");
+  lastStep_ = number("lbfgs.last_step");
+  gammaScale_ = number("lbfgs.gamma_scale");
 }
 
 }  // namespace impasto

@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "core/engine/aten.h"
+#include "core/engine/optimizer_state.h"
 
 namespace impasto {
 
@@ -22,6 +23,12 @@ class Lbfgs {
 
   // Forgets the curvature history, e.g. when the cost function changed.
   void reset();
+
+  // The state as plain arrays, keeping at most maxPairs of the newest
+  // curvature pairs (each is two vectors of G's size: a print-size
+  // checkpoint keeps fewer); load restores it for a tensor of n values.
+  void save(OptimizerState& state, int maxPairs) const;
+  void load(const OptimizerState& state, std::int64_t n);
 
  private:
   at::Tensor direction(const at::Tensor& grad) const;

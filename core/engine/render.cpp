@@ -16,6 +16,7 @@
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
 #include "core/io/image_io.h"
+#include "core/settings/pyramid.h"
 #include "core/util/error.h"
 
 namespace impasto {
@@ -37,6 +38,8 @@ std::string computeDeviceName() { return torch::cuda::is_available() ? "cuda" : 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr double kCheckpointPairBytes = 256.0 * 1024 * 1024;
 
 at::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const at::Tensor& content) {
   switch (settings.init) {
@@ -64,6 +67,191 @@ void applyThreads(int threads) {
     at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
+// The style image for a level: styleScale times G's size; by default G's size
+// but never upscaled beyond its own pixels (Gram rescaling covers the rest).
+at::Tensor styleForLevel(const cv::Mat& style, int levelSize, double styleScale) {
+  const int native = std::max(style.cols, style.rows);
+  int longest = styleScale > 0.0 ? int(std::lround(styleScale * levelSize)) : std::min(levelSize, native);
+  longest = std::clamp(longest, kMinSize, kMaxSize);
+  return imageToTensor(resizeToLongest(style, longest));
+}
+
+// The optimisation, level by level: owns what lives across levels (G, the
+// weights, the iteration count, the clock) and runs one level's steps.
+class RenderLoop {
+ public:
+  RenderLoop(const RenderJob& job, const RenderSettings& settings, RenderObserver& observer, RenderControl& control)
+      : job_(job),
+        settings_(settings),
+        observer_(observer),
+        control_(control),
+        levels_(pyramidLevels(settings)),
+        shares_(levelWorkShares(levels_)),
+        weights_(settings.weights),
+        nextChange_(settings.weightChanges.begin()) {
+    for (const auto& level : levels_) total_ += level.iterations;
+  }
+
+  RenderResult run() {
+    const at::Device device(computeDeviceName() == "cuda" ? at::kCUDA : at::kCPU);
+    const cv::Size finalSize = sizeForLongest(job_.content.size(), settings_.size);
+    observer_.onStarted(finalSize.width, finalSize.height);
+    const RenderState* resume = job_.resumeFrom ? &*job_.resumeFrom : nullptr;
+    const std::size_t firstLevel = resume ? resumePoint(*resume) : 0;
+    at::Tensor generated;
+    double doneShare = 0.0;
+    for (std::size_t k = 0; k < firstLevel; ++k) doneShare += shares_[k];
+    for (std::size_t k = firstLevel; k < levels_.size() && !result_.cancelled; ++k) {
+      const PyramidLevel& level = levels_[k];
+      at::Tensor content = imageToTensor(resizeToLongest(job_.content, level.size));
+      if (resume && k == firstLevel) {
+        generated = imageToTensor(resume->generated);
+        if (generated.sizes() != content.sizes())
+          throw Error(ErrorKind::Input, "The checkpoint's image is not the size of its level: it belongs to "
+                                        "another render");
+      } else {
+        generated = generated.defined() ? resizeImageTensor(generated, int(content.size(2)), int(content.size(3)))
+                                        : initialImage(job_, settings_, content);
+      }
+      generated = generated.to(device).contiguous();
+      observer_.onLevel(int(k) + 1, int(levels_.size()), int(content.size(3)), int(content.size(2)));
+      const bool resuming = resume && k == firstLevel;
+      runLevel(int(k), std::move(content), generated, device, doneShare, resuming ? resume : nullptr);
+      doneShare += shares_[k];
+    }
+    // Stopped at a coarse level: the result still has the size asked for.
+    if (generated.size(2) != finalSize.height || generated.size(3) != finalSize.width)
+      generated = resizeImageTensor(generated, finalSize.height, finalSize.width);
+    result_.image = tensorToImage(generated);
+    return result_;
+  }
+
+ private:
+  // Where a resumed render picks up: its level, with the count, clock and
+  // weights of the checkpoint. Returns the level.
+  std::size_t resumePoint(const RenderState& state) {
+    if (state.level < 0 || std::size_t(state.level) >= levels_.size() || state.levelStep < 0 ||
+        state.levelStep > levels_[std::size_t(state.level)].iterations || state.generated.type() != CV_32FC3)
+      throw Error(ErrorKind::Input, "The checkpoint does not fit this render's levels: it belongs to another render");
+    iteration_ = state.iteration;
+    elapsedBefore_ = state.elapsedSeconds;
+    weights_ = state.weights;
+    while (nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration_) ++nextChange_;
+    return std::size_t(state.level);
+  }
+
+  void runLevel(int k, at::Tensor content, at::Tensor& generated, const at::Device& device, double doneShare,
+                const RenderState* resume) {
+    const PyramidLevel& level = levels_[std::size_t(k)];
+    std::vector<at::Tensor> styles;
+    for (const auto& style : job_.styles) styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
+    // Targets at this level's size: content activations and style Grams.
+    CostFunction cost(job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer,
+                      weights_, device);
+    Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
+    if (resume) stepper.load(resume->optimizer);
+    lastCheckpoint_ = Clock::now();
+    for (int step = resume ? resume->levelStep + 1 : 1; step <= level.iterations; ++step) {
+      if (!waitWhilePaused()) {
+        result_.cancelled = true;
+        break;
+      }
+      const int i = ++iteration_;
+      StepReport& report = result_.last;
+      report.newWeights = takeNewWeights(i);
+      if (report.newWeights) {
+        cost.setWeights(*report.newWeights);
+        stepper.reset();  // the old curvature belongs to the old cost
+      }
+      CostTerms terms = stepper.step(cost);
+
+      report.iteration = i;
+      report.iterations = total_;
+      report.level = k + 1;
+      report.levels = int(levels_.size());
+      report.width = int(generated.size(3));
+      report.height = int(generated.size(2));
+      report.progress = doneShare + shares_[std::size_t(k)] * step / level.iterations;
+      report.loss = terms.total.item<double>();
+      report.contentLoss = terms.content;
+      report.styleLoss = terms.style;
+      report.styleLossPerLayer = terms.stylePerLayer;
+      report.tvLoss = terms.tv;
+      report.elapsedSeconds = elapsedSeconds();
+      result_.iterations = i;
+      observer_.onStep(report);
+      // Every k-th step, and each level's last, so the preview shows what a level found.
+      if (i % settings_.frameEvery == 0 || step == level.iterations)
+        observer_.onFrame(i, toRgb8(tensorToImage(generated)));
+      weights_ = cost.weights();
+      if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
+    }
+    weights_ = cost.weights();
+  }
+
+  bool checkpointDue(int iteration) const {
+    if (job_.checkpointEvery <= 0) return false;
+    return iteration % job_.checkpointEvery == 0 ||
+           std::chrono::duration<double>(Clock::now() - lastCheckpoint_).count() >= job_.checkpointSeconds;
+  }
+
+  void checkpoint(int k, int step, const at::Tensor& generated, const Stepper& stepper) {
+    RenderState state;
+    state.iteration = iteration_;
+    state.level = k;
+    state.levelStep = step;
+    state.elapsedSeconds = elapsedSeconds();
+    state.weights = weights_;
+    state.generated = tensorToImage(generated);
+    // L-BFGS pairs are two copies of G each: a print-size checkpoint keeps
+    // the newest that fit in kCheckpointPairBytes.
+    const double pairBytes = 2.0 * double(generated.numel()) * sizeof(float);
+    state.optimizer = stepper.save(int(kCheckpointPairBytes / pairBytes));
+    observer_.onCheckpoint(state);
+    lastCheckpoint_ = Clock::now();
+  }
+
+  double elapsedSeconds() const {
+    return elapsedBefore_ + std::chrono::duration<double>(Clock::now() - start_ - pausedFor_).count();
+  }
+
+  // False when cancelled.
+  bool waitWhilePaused() {
+    if (control_.paused()) {
+      const auto pauseStart = Clock::now();
+      while (control_.paused() && !control_.cancelled())
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      pausedFor_ += Clock::now() - pauseStart;
+    }
+    return !control_.cancelled();
+  }
+
+  // The studio's sliders win over a change replayed from a preset.
+  std::optional<LossWeights> takeNewWeights(int iteration) {
+    std::optional<LossWeights> scheduled;
+    for (; nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration; ++nextChange_)
+      scheduled = nextChange_->weights;
+    std::optional<LossWeights> submitted = control_.takeWeights();
+    return submitted ? submitted : scheduled;
+  }
+
+  const RenderJob& job_;
+  const RenderSettings& settings_;
+  RenderObserver& observer_;
+  RenderControl& control_;
+  const std::vector<PyramidLevel> levels_;
+  const std::vector<double> shares_;
+  LossWeights weights_;  // carried from level to level, with the live changes
+  std::vector<WeightChange>::const_iterator nextChange_;
+  int total_ = 0;
+  int iteration_ = 0;
+  const Clock::time_point start_ = Clock::now();
+  double elapsedBefore_ = 0.0;  // of the render a checkpoint resumes
+  Clock::time_point lastCheckpoint_ = start_;
+  Clock::duration pausedFor_{};
+  RenderResult result_;
+};
+
 }  // namespace
 
 RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control) {
@@ -78,61 +266,7 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
   } releaseIdleMemory;
   return wrapErrors(ErrorKind::Internal, "Rendering failed", [&] {
     applyThreads(settings.threads);
-    const at::Device device(computeDeviceName() == "cuda" ? at::kCUDA : at::kCPU);
-
-    at::Tensor content = imageToTensor(resizeToLongest(job.content, settings.size));
-    std::vector<at::Tensor> styles;
-    for (const auto& style : job.styles)
-      styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
-    at::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
-
-    CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights,
-                      device);
-    Stepper stepper(settings.optimizer, settings.learningRate, generated);
-    observer.onStarted(int(content.size(3)), int(content.size(2)));
-
-    RenderResult result;
-    const auto start = Clock::now();
-    Clock::duration pausedFor{};
-    auto nextChange = settings.weightChanges.begin();  // replayed from a preset
-    for (int i = 1; i <= settings.iterations; ++i) {
-      if (control.paused()) {
-        const auto pauseStart = Clock::now();
-        while (control.paused() && !control.cancelled())
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        pausedFor += Clock::now() - pauseStart;
-      }
-      if (control.cancelled()) {
-        result.cancelled = true;
-        break;
-      }
-      StepReport& report = result.last;
-      std::optional<LossWeights> scheduled;
-      for (; nextChange != settings.weightChanges.end() && nextChange->fromIteration <= i; ++nextChange)
-        scheduled = nextChange->weights;
-      report.newWeights = control.takeWeights();  // the studio's sliders win over a replay
-      if (!report.newWeights) report.newWeights = scheduled;
-      if (report.newWeights) {
-        cost.setWeights(*report.newWeights);
-        stepper.reset();  // the old curvature belongs to the old cost
-      }
-      CostTerms terms = stepper.step(cost);
-
-      report.iteration = i;
-      report.iterations = settings.iterations;
-      report.loss = terms.total.item<double>();
-      report.contentLoss = terms.content;
-      report.styleLoss = terms.style;
-      report.styleLossPerLayer = terms.stylePerLayer;
-      report.tvLoss = terms.tv;
-      report.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start - pausedFor).count();
-      result.iterations = i;
-      observer.onStep(report);
-      if (i % settings.frameEvery == 0 || i == settings.iterations)
-        observer.onFrame(i, toRgb8(tensorToImage(generated)));
-    }
-    result.image = tensorToImage(generated);
-    return result;
+    return RenderLoop(job, settings, observer, control).run();
   });
 }
 

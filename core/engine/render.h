@@ -10,10 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/optimizer_state.h"
 #include "core/models/model.h"
 #include "core/settings/render_settings.h"
 
 namespace impasto {
+
+// A render's progress in plain arrays, to save it and resume it later
+// (checkpoints): where it is, G in float, and the optimiser's state.
+struct RenderState {
+  int iteration = 0;  // steps done, over all levels
+  int level = 0;      // 0-based pyramid level G belongs to
+  int levelStep = 0;  // steps done at that level
+  double elapsedSeconds = 0.0;
+  LossWeights weights;  // in effect at that point
+  cv::Mat generated;    // G, CV_32FC3 RGB [0, 1], at the level's size
+  OptimizerState optimizer;
+};
 
 // Everything a render needs, copied in before the worker starts (conventions §2).
 struct RenderJob {
@@ -23,12 +36,20 @@ struct RenderJob {
   cv::Mat initImage;               // for InitKind::Image
   ModelPtr model;
   RenderSettings settings;
+  std::optional<RenderState> resumeFrom;  // continue a checkpointed render
+  int checkpointEvery = 0;                // onCheckpoint every k steps (0: never)...
+  double checkpointSeconds = 60.0;        // ...or after this long, whichever is first
 };
 
 // The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost.
 struct StepReport {
-  int iteration = 0;  // 1-based
-  int iterations = 0;
+  int iteration = 0;   // 1-based, counted over all pyramid levels
+  int iterations = 0;  // of all levels
+  int level = 1;       // 1-based pyramid level (see core/settings/pyramid.h)
+  int levels = 1;
+  int width = 0;  // G's size at this level
+  int height = 0;
+  double progress = 0.0;  // share of the render's work done, 0..1 (levels weighted by their pixels)
   double loss = 0.0;
   double contentLoss = 0.0;
   double styleLoss = 0.0;                           // Σ_l λ_l·J_style^l
@@ -45,10 +66,14 @@ struct StepReport {
 class RenderObserver {
  public:
   virtual ~RenderObserver() = default;
-  virtual void onStarted(int width, int height) {}
+  virtual void onStarted(int width, int height) {}  // the final size
+  // A pyramid level begins (level 1-based): G has been resized to width x height.
+  virtual void onLevel(int level, int levels, int width, int height) {}
   virtual void onStep(const StepReport& report) {}
   // frame: CV_8UC3 RGB, owned by the caller for the duration of the call.
   virtual void onFrame(int iteration, const cv::Mat& frame) {}
+  // The state to save, as RenderJob::checkpointEvery asks; valid during the call.
+  virtual void onCheckpoint(const RenderState& state) {}
 };
 
 // Control that flows back into a running render without stopping it: cancel
@@ -78,8 +103,8 @@ struct RenderResult {
   StepReport last;
 };
 
-// Runs the optimisation on the calling thread. Returns the current G when
-// cancelled. Throws Error for bad jobs; third-party failures are wrapped.
+// Runs the optimisation on the calling thread, coarse to fine. Returns the
+// current G when cancelled, at the final size. Throws Error for bad jobs; third-party failures are wrapped.
 RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control);
 
 // The device the engine uses: "cuda" when LibTorch has it, else "cpu".

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/engine/tensor_convert.h"
 #include "core/util/error.h"
 
 namespace impasto {
@@ -53,6 +54,32 @@ void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
 
 void Stepper::reset() {
   if (lbfgs_) lbfgs_->reset();
+}
+
+OptimizerState Stepper::save(int maxPairs) const {
+  OptimizerState state;
+  if (lbfgs_) {
+    lbfgs_->save(state, maxPairs);
+  } else if (adam_->m.defined()) {
+    state.arrays["adam.m"] = floatValues(adam_->m);
+    state.arrays["adam.v"] = floatValues(adam_->v);
+    state.numbers["adam.steps"] = adam_->steps;
+  }
+  return state;
+}
+
+void Stepper::load(const OptimizerState& state) {
+  if (lbfgs_) {
+    lbfgs_->load(state, generated_.numel());
+    return;
+  }
+  const auto m = state.arrays.find("adam.m"), v = state.arrays.find("adam.v");
+  if (m == state.arrays.end() || v == state.arrays.end()) return;  // saved before its first step
+  if (std::int64_t(m->second.size()) != generated_.numel() || std::int64_t(v->second.size()) != generated_.numel())
+    throw Error(ErrorKind::Input, "The checkpoint's Adam moments are of another size than the image");
+  adam_->m = floatTensor(m->second).view_as(generated_);
+  adam_->v = floatTensor(v->second).view_as(generated_);
+  adam_->steps = int(state.numbers.count("adam.steps") ? state.numbers.at("adam.steps") : 0);
 }
 
 }  // namespace impasto

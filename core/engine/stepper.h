@@ -22,6 +22,11 @@ class Stepper {
   // Forgets the optimiser's history, e.g. after the cost function changed.
   void reset();
 
+  // The optimiser's state for a checkpoint (L-BFGS keeps at most maxPairs
+  // curvature pairs), and back; load expects G's current size.
+  OptimizerState save(int maxPairs) const;
+  void load(const OptimizerState& state);
+
  private:
   // Adam (Kingma & Ba), as torch::optim::Adam does it with its defaults
   // (β1 0.9, β2 0.999, ε 1e-8), without pulling torch's optimiser headers in.

@@ -1,6 +1,7 @@
 #include "core/engine/tensor_convert.h"
 
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/upsample_bicubic2d.h>
 
 #include "core/util/error.h"
 
@@ -20,6 +21,22 @@ cv::Mat tensorToImage(const at::Tensor& tensor) {
   at::Tensor hwc = tensor.detach().to(at::kCPU, at::kFloat).squeeze(0).permute({1, 2, 0}).contiguous();
   cv::Mat view(int(hwc.size(0)), int(hwc.size(1)), CV_32FC3, hwc.data_ptr<float>());
   return view.clone();
+}
+
+at::Tensor resizeImageTensor(const at::Tensor& image, int height, int width) {
+  at::NoGradGuard noGrad;
+  return at::upsample_bicubic2d(image.detach(), {height, width}, /*align_corners=*/false).clamp_(0.0, 1.0);
+}
+
+std::vector<float> floatValues(const at::Tensor& tensor) {
+  if (!tensor.defined()) return {};
+  const at::Tensor t = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
+
+at::Tensor floatTensor(const std::vector<float>& values) {
+  if (values.empty()) return {};
+  return at::from_blob(const_cast<float*>(values.data()), {std::int64_t(values.size())}, at::kFloat).clone();
 }
 
 at::Tensor weightTensor(const WeightArray& weights) {

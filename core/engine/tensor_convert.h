@@ -2,6 +2,7 @@
 
 #include "core/engine/aten.h"
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "core/models/weights.h"
 
@@ -14,6 +15,13 @@ namespace impasto {
 at::Tensor imageToTensor(const cv::Mat& rgb);
 // Tensor [1, 3, H, W] (any device, any float type)  ->  CV_32FC3 RGB, values as they are.
 cv::Mat tensorToImage(const at::Tensor& tensor);
+// An image tensor [1, 3, H, W] resized to height x width in float (bicubic,
+// clamped to [0, 1]): a pyramid level hands G on without rounding to 8 bits.
+at::Tensor resizeImageTensor(const at::Tensor& image, int height, int width);
+
+// Flat float vectors to and from tensors (checkpoints); an undefined tensor is an empty vector.
+std::vector<float> floatValues(const at::Tensor& tensor);
+at::Tensor floatTensor(const std::vector<float>& values);
 
 // A float tensor over the array's values, without a copy: it keeps them alive
 // and must not be written to (weights never are: they are not optimised).

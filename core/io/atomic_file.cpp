@@ -70,9 +70,9 @@ class TemporaryFile {
   bool kept_ = false;
 };
 
-int writeAll(int fd, const std::string& bytes) {
-  const char* data = bytes.data();
-  std::size_t left = bytes.size();
+int writeAll(int fd, const void* bytes, std::size_t size) {
+  const char* data = static_cast<const char*>(bytes);
+  std::size_t left = size;
   while (left > 0) {
     const ssize_t written = ::write(fd, data, left);
     if (written < 0) {
@@ -101,9 +101,15 @@ int writeAll(int fd, const std::string& bytes) {
 }  // namespace
 
 void writeFileAtomically(const fs::path& path, const std::string& bytes) {
+  writeFileAtomically(path, [&](const ByteSink& sink) { sink(bytes.data(), bytes.size()); });
+}
+
+void writeFileAtomically(const fs::path& path, const std::function<void(const ByteSink&)>& produce) {
   TemporaryFile temp(temporaryBeside(path, "tmp"));
   if (!temp.opened()) throwWriteError(path, temp.error());
-  if (const int err = writeAll(temp.fd(), bytes)) throwWriteError(path, err);
+  produce([&](const void* data, std::size_t size) {
+    if (const int err = writeAll(temp.fd(), data, size)) throwWriteError(path, err);
+  });
   // Without fsync a crash soon after the rename can leave an empty file under
   // the final name on some file systems.
   if (::fsync(temp.fd()) != 0 && errno != EINVAL) throwWriteError(path, errno);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -10,6 +11,10 @@ namespace impasto {
 // Writes bytes to a temporary file beside path, flushes it and renames it over
 // path, so a failed or cancelled write never leaves a partial file under path.
 void writeFileAtomically(const std::filesystem::path& path, const std::string& bytes);
+// The same for files too large to build in memory first: produce() hands the
+// bytes to the sink in pieces.
+using ByteSink = std::function<void(const void* data, std::size_t size)>;
+void writeFileAtomically(const std::filesystem::path& path, const std::function<void(const ByteSink&)>& produce);
 
 // Throws Error(Output) with advice when a file could not be created at path
 // (missing or read-only directory). Used before long work starts.

@@ -727,6 +727,12 @@ cv::Mat loadImage(const fs::path& path, std::int64_t maxPixels) {
   return rgb;
 }
 
+cv::Size sizeForLongest(cv::Size size, int longest) {
+  const double scale = static_cast<double>(longest) / std::max(size.width, size.height);
+  return {std::max(1, static_cast<int>(std::lround(size.width * scale))),
+          std::max(1, static_cast<int>(std::lround(size.height * scale)))};
+}
+
 cv::Mat resizeToLongest(const cv::Mat& image, int longest) {
   if (longest < 1) {
     throw Error(ErrorKind::Usage,
@@ -735,9 +741,7 @@ cv::Mat resizeToLongest(const cv::Mat& image, int longest) {
   if (image.empty()) throw Error(ErrorKind::Internal, "resizeToLongest was given an empty image.");
   const int current = std::max(image.cols, image.rows);
   if (current == longest) return image.clone();
-  const double scale = static_cast<double>(longest) / current;
-  const cv::Size size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
-                      std::max(1, static_cast<int>(std::lround(image.rows * scale))));
+  const cv::Size size = sizeForLongest(image.size(), longest);
   cv::Mat out;
   if (longest < current) {
     cv::resize(image, out, size, 0, 0, cv::INTER_AREA);

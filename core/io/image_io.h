@@ -28,6 +28,8 @@ cv::Mat loadImage(const std::filesystem::path& path, std::int64_t maxPixels = kM
 
 // Scales so the longest side is `longest` pixels (area filter when shrinking).
 cv::Mat resizeToLongest(const cv::Mat& image, int longest);
+// The size resizeToLongest gives an image of this size.
+cv::Size sizeForLongest(cv::Size size, int longest);
 
 struct SaveOptions {
   int pngBitDepth = 8;    // 8 or 16

@@ -138,6 +138,9 @@ std::string presetToJson(const Preset& p, JsonStyle style) {
       {"pooling", std::string(spelling(p.pooling))},
       {"size", s.size},
       {"iterations", s.iterations},
+      {"scales", s.scales},
+      {"coarse_iterations", s.coarseIterations},
+      {"style_scale", s.styleScale},
       {"content_layer", s.contentLayer},
       {"optimizer", std::string(spelling(s.optimizer))},
       {"lr", s.learningRate},
@@ -169,6 +172,15 @@ void applyPresetJson(std::string_view text, Preset& into, const std::string& ori
   if (read.has("pooling")) p.pooling = read.choice<Pooling>("pooling");
   if (read.has("size")) s.size = int(read.integer("size", kMinSize, kMaxSize));
   if (read.has("iterations")) s.iterations = int(read.integer("iterations", 0, kMaxIterations));
+  if (read.has("impasto_version") && !read.has("scales")) {
+    // Exported before the pyramid: one level, the style at G's size, as then.
+    s.scales = 1;
+    s.styleScale = 1.0;
+  }
+  if (read.has("scales")) s.scales = int(read.integer("scales", 0, kMaxScales));
+  if (read.has("coarse_iterations"))
+    s.coarseIterations = int(read.integer("coarse_iterations", 0, kMaxIterations));
+  if (read.has("style_scale")) s.styleScale = read.number("style_scale");
   read.weights(s.weights);
   if (read.has("alpha")) s.alphaFromModel = false;
   if (read.has("beta")) s.betaFromModel = false;
@@ -201,6 +213,14 @@ void loadPresetFile(const std::filesystem::path& path, Preset& into) {
     return;
   }
   applyPresetJson(readFileBytes(path, kMaxPresetBytes), into, name);
+}
+
+std::string lossWeightsToJson(const LossWeights& weights) { return weightsToJson(weights).dump(); }
+
+LossWeights lossWeightsFromJson(std::string_view json, const std::string& origin) {
+  LossWeights weights;
+  FieldReader(parseObject(json, origin), origin).weights(weights);
+  return weights;
 }
 
 void savePresetFile(const Preset& preset, const std::filesystem::path& path) {

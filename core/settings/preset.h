@@ -46,4 +46,8 @@ void loadPresetFile(const std::filesystem::path& path, Preset& into);
 // Writes atomically; throws Error(Output).
 void savePresetFile(const Preset& preset, const std::filesystem::path& path);
 
+// The weights alone, in the preset's spelling (checkpoints keep the weights in effect).
+std::string lossWeightsToJson(const LossWeights& weights);
+LossWeights lossWeightsFromJson(std::string_view json, const std::string& origin);
+
 }  // namespace impasto

@@ -111,6 +111,15 @@ void validateSettings(const RenderSettings& s) {
   if (s.iterations < 0 || s.iterations > kMaxIterations)
     throw Error(ErrorKind::Usage, "Iterations must be between 0 and " + std::to_string(kMaxIterations) +
                                       ", got " + std::to_string(s.iterations));
+  if (s.coarseIterations < 0 || s.coarseIterations > kMaxIterations)
+    throw Error(ErrorKind::Usage, "Coarse iterations must be between 0 and " + std::to_string(kMaxIterations) +
+                                      ", got " + std::to_string(s.coarseIterations));
+  if (s.scales < 0 || s.scales > kMaxScales)
+    throw Error(ErrorKind::Usage, "Scales must be between 0 (automatic) and " + std::to_string(kMaxScales) +
+                                      ", got " + std::to_string(s.scales));
+  if (!(s.styleScale >= 0.0 && s.styleScale <= kMaxStyleScale))
+    throw Error(ErrorKind::Usage, "The style scale must be between 0 (automatic) and " +
+                                      std::to_string(int(kMaxStyleScale)));
   if (s.seed > kMaxSeed) throw Error(ErrorKind::Usage, "The seed must be at most 2^53");
   if (!(s.learningRate >= 0.0) || !std::isfinite(s.learningRate))
     throw Error(ErrorKind::Usage,

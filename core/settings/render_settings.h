@@ -33,7 +33,13 @@ enum class InitKind { Content, Noise, Image };
 
 struct RenderSettings {
   int size = 512;  // longest side of G, pixels
-  int iterations = 500;
+  int iterations = 500;  // at the final size (see pyramid.h)
+  int scales = 0;         // pyramid levels; 0: automatic, 1: no pyramid
+  int coarseIterations = 50;  // steps at each coarser level
+  // The style image's longest side relative to G's. 0: the same as G's, but
+  // never upscaled beyond the style's own pixels (a print-size render matches
+  // the style's statistics at its native scale instead of blurring it).
+  double styleScale = 0.0;
   LossWeights weights;
   // α and β nobody chose: resolveSettings takes them from the model's manifest.
   bool alphaFromModel = false;
@@ -56,6 +62,8 @@ constexpr double kDefaultBeta = 1.0e4;
 constexpr int kMinSize = 16;
 constexpr int kMaxSize = 16384;
 constexpr int kMaxIterations = 1000000;
+constexpr int kMaxScales = 12;
+constexpr double kMaxStyleScale = 8.0;
 constexpr std::uint64_t kMaxSeed = std::uint64_t(1) << 53;  // exact in every JSON reader
 
 // The one spelling of each choice, in flags, presets and exported images.

@@ -335,5 +335,73 @@ TEST_F(CliTest, InterruptSavesTheCurrentImageAndExits130) {
   EXPECT_THAT(text, HasSubstr("\"cancelled\":true"));
 }
 
+
+// A render killed with SIGKILL resumes from its last checkpoint and ends with
+// the pixels an uninterrupted render gives; the finished render's checkpoint
+// is removed.
+TEST_F(CliTest, ARenderKilledMidwayResumesFromItsCheckpoint) {
+  const std::string job = render("--iterations 600 --scales 2 --size 40", "reference.png");
+  ASSERT_EQ(run(job).exitCode, 0);
+
+  const std::string command = "cd '" + dir_.string() + "' && exec '" + test::cliPath() + "' " +
+                              render("--iterations 600 --scales 2 --size 40 --json --checkpoint ck.bin "
+                                     "--checkpoint-every 100") +
+                              " > log.txt 2>&1";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool checkpointed = false;
+  for (int i = 0; i < 600 && !checkpointed; ++i) {
+    std::ifstream log(dir_ / "log.txt");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    checkpointed = text.find("\"checkpoint\"") != std::string::npos;
+    if (!checkpointed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(checkpointed);
+  ASSERT_TRUE(fs::exists(dir_ / "ck.bin"));
+
+  const RunResult resumed = run("--resume ck.bin --json");
+  ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
+  EXPECT_EQ(cv::norm(pixels(dir_ / "reference.png"), pixels(dir_ / "out.png"), cv::NORM_INF), 0.0);
+  EXPECT_FALSE(fs::exists(dir_ / "ck.bin"));
+}
+
+TEST_F(CliTest, ACheckpointOfOtherInputsOrDamagedIsRefused) {
+  // In the background, its own pid echoed ($! of a simple command is the command).
+  const std::string command = "cd '" + dir_.string() + "' && ('" + test::cliPath() + "' " +
+                              render("--iterations 1000000 --json --checkpoint ck.bin --checkpoint-every 5") +
+                              " > log.txt 2>&1 & echo $!)";
+  const RunResult started = test::runShell(command);
+  const pid_t child = pid_t(std::stol(started.output));
+  for (int i = 0; i < 600 && !fs::exists(dir_ / "ck.bin"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(child, SIGKILL);
+  ASSERT_TRUE(fs::exists(dir_ / "ck.bin"));
+  const std::string good = test::readAll(dir_ / "ck.bin");
+
+  writeImage("content.png", 40, 30, 1);  // the photo changed since
+  RunResult r = run("--resume ck.bin");
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("the content image differs"));
+  writeImage("content.png", 40, 30, 0);
+  r = run("--resume ck.bin --beta 5");  // other settings
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("the settings differ"));
+
+  std::string damaged = good;
+  damaged[damaged.size() / 2] = char(damaged[damaged.size() / 2] ^ 1);
+  test::writeAll(dir_ / "ck.bin", damaged);
+  r = run("--resume ck.bin");
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("damaged"));
+  EXPECT_FALSE(fs::exists(dir_ / "out.png"));
+}
+
 }  // namespace
 }  // namespace impasto

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <opencv2/imgproc.hpp>
 #include <thread>
@@ -308,6 +310,162 @@ TEST(Render, RejectsUnknownLayersAndBadWeights) {
   job = tinyJob(1);
   job.settings.weights.beta = -1;
   EXPECT_THROW(render(job, recorder, control), Error);
+}
+
+
+// --- coarse to fine ------------------------------------------------------------
+
+struct LevelRecorder : Recorder {
+  std::vector<std::array<int, 4>> levels;  // level, levels, width, height
+  void onLevel(int level, int count, int width, int height) override {
+    levels.push_back({level, count, width, height});
+  }
+};
+
+TEST(Pyramid, RunsEachLevelAndCountsIterationsAtTheFinalSize) {
+  RenderJob job = tinyJob(6);
+  job.content = makeContent(64, 48);
+  job.settings.size = 64;
+  job.settings.scales = 3;
+  job.settings.coarseIterations = 4;
+  LevelRecorder recorder;
+  RenderControl control;
+  const RenderResult result = render(job, recorder, control);
+  using Level = std::array<int, 4>;
+  EXPECT_EQ(recorder.levels, (std::vector<Level>{{1, 3, 32, 24}, {2, 3, 45, 34}, {3, 3, 64, 48}}));
+  ASSERT_EQ(recorder.steps.size(), 4u + 4u + 6u);
+  EXPECT_EQ(recorder.steps.back().iterations, 14);
+  EXPECT_EQ(recorder.steps[3].level, 1);
+  EXPECT_EQ(recorder.steps[4].level, 2);
+  EXPECT_EQ(recorder.steps[4].width, 45);
+  double progress = 0.0;
+  for (const auto& r : recorder.steps) {
+    EXPECT_GT(r.progress, progress);
+    progress = r.progress;
+  }
+  EXPECT_DOUBLE_EQ(progress, 1.0);
+  // Each level's last step sends a frame, so the preview shows what it found.
+  EXPECT_NE(std::find(recorder.frames.begin(), recorder.frames.end(), 4), recorder.frames.end());
+  EXPECT_NE(std::find(recorder.frames.begin(), recorder.frames.end(), 8), recorder.frames.end());
+  EXPECT_EQ(result.image.size(), cv::Size(64, 48));
+}
+
+TEST(Pyramid, ACancelAtACoarseLevelStillReturnsTheFinalSize) {
+  RenderJob job = tinyJob(6);
+  job.content = makeContent(64, 48);
+  job.settings.size = 64;
+  job.settings.scales = 3;
+  job.settings.coarseIterations = 4;
+  struct CancelAt : Recorder {
+    RenderControl* control = nullptr;
+    void onStep(const StepReport& r) override {
+      Recorder::onStep(r);
+      if (r.iteration == 2) control->cancel();
+    }
+  } recorder;
+  RenderControl control;
+  recorder.control = &control;
+  const RenderResult result = render(job, recorder, control);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.iterations, 2);
+  EXPECT_EQ(result.image.size(), cv::Size(64, 48));
+}
+
+// G goes from level to level in float: no rounding to 8 bits on the way.
+TEST(Pyramid, ResizingGKeepsFloatPrecisionAndTheGamut) {
+  at::Tensor g = at::full({1, 3, 8, 8}, 0.50037f);
+  g[0][0][0][0].fill_(1.0f);
+  const at::Tensor up = resizeImageTensor(g, 11, 13);
+  EXPECT_EQ(up.sizes(), (std::vector<int64_t>{1, 3, 11, 13}));
+  EXPECT_NEAR(up[0][1][5][5].item<float>(), 0.50037f, 1e-6);  // not 128/255 = 0.50196
+  EXPECT_LE(up.max().item<float>(), 1.0f);  // bicubic overshoot clamped
+  EXPECT_GE(up.min().item<float>(), 0.0f);
+}
+
+// By default a small style image is not upscaled to G's size: the render
+// equals one with the style scale that keeps its own pixels; upscaling it
+// (style scale 1) is another render.
+TEST(Pyramid, AStyleImageIsNotUpscaledUnlessAsked) {
+  auto renderWith = [](double styleScale) {
+    RenderJob job = tinyJob(5);
+    job.content = makeContent(64, 48);
+    job.styles = {makeStyle(16, 16)};
+    job.settings.size = 64;
+    job.settings.scales = 1;
+    job.settings.styleScale = styleScale;
+    Recorder recorder;
+    RenderControl control;
+    return render(job, recorder, control).image;
+  };
+  const cv::Mat automatic = renderWith(0.0);
+  EXPECT_EQ(cv::norm(automatic, renderWith(0.25), cv::NORM_INF), 0.0);
+  EXPECT_GT(cv::norm(automatic, renderWith(1.0), cv::NORM_INF), 1e-4);
+}
+
+
+// --- checkpoints ---------------------------------------------------------------
+
+struct CheckpointRecorder : Recorder {
+  std::vector<RenderState> states;
+  void onCheckpoint(const RenderState& state) override { states.push_back(state); }
+};
+
+RenderJob pyramidJob(Optimizer optimizer) {
+  RenderJob job = tinyJob(8);
+  job.content = makeContent(64, 48);
+  job.settings.size = 64;
+  job.settings.scales = 2;
+  job.settings.coarseIterations = 6;
+  job.settings.optimizer = optimizer;
+  return job;
+}
+
+// The state a checkpoint keeps is the whole state: a render resumed from any
+// checkpoint, at either level, ends with the same pixels as one never stopped.
+TEST(Checkpoint, AResumedRenderEndsExactlyAsAnUninterruptedOne) {
+  for (Optimizer optimizer : {Optimizer::Lbfgs, Optimizer::Adam}) {
+    RenderJob job = pyramidJob(optimizer);
+    job.checkpointEvery = 4;
+    CheckpointRecorder recorder;
+    RenderControl control;
+    const RenderResult whole = render(job, recorder, control);
+    ASSERT_EQ(recorder.states.size(), 3u);  // at steps 4, 8 and 12 of 14
+    EXPECT_EQ(recorder.states[0].level, 0);
+    EXPECT_EQ(recorder.states[1].level, 1);
+    EXPECT_EQ(recorder.states[1].levelStep, 2);
+    for (const RenderState& state : recorder.states) {
+      RenderJob again = pyramidJob(optimizer);
+      again.resumeFrom = state;
+      Recorder second;
+      RenderControl control2;
+      const RenderResult resumed = render(again, second, control2);
+      EXPECT_EQ(resumed.iterations, 14);
+      ASSERT_FALSE(second.steps.empty());
+      EXPECT_EQ(second.steps.front().iteration, state.iteration + 1);
+      EXPECT_EQ(cv::norm(whole.image, resumed.image, cv::NORM_INF), 0.0)
+          << "resumed at " << state.iteration << " with " << spelling(optimizer);
+    }
+  }
+}
+
+TEST(Checkpoint, AStateFromAnotherRenderIsRefused) {
+  RenderJob job = pyramidJob(Optimizer::Lbfgs);
+  job.checkpointEvery = 4;
+  CheckpointRecorder recorder;
+  RenderControl control;
+  render(job, recorder, control);
+  ASSERT_FALSE(recorder.states.empty());
+  RenderJob bigger = pyramidJob(Optimizer::Lbfgs);
+  bigger.settings.size = 96;  // other level sizes
+  bigger.resumeFrom = recorder.states.front();
+  Recorder second;
+  try {
+    render(bigger, second, control);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Input) << e.what();
+  }
+  EXPECT_TRUE(second.steps.empty());
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ Preset unusualPreset() {
   RenderSettings& s = p.settings;
   s.size = 777;
   s.iterations = 123;
+  s.scales = 4;
+  s.coarseIterations = 33;
+  s.styleScale = 0.75;
   s.weights.alpha = 2.5;
   s.weights.beta = 3.25e5;
   s.weights.tv = 0.125;
@@ -50,6 +53,9 @@ void expectSame(const Preset& a, const Preset& b) {
   const RenderSettings &s = a.settings, &t = b.settings;
   EXPECT_EQ(s.size, t.size);
   EXPECT_EQ(s.iterations, t.iterations);
+  EXPECT_EQ(s.scales, t.scales);
+  EXPECT_EQ(s.coarseIterations, t.coarseIterations);
+  EXPECT_EQ(s.styleScale, t.styleScale);
   EXPECT_TRUE(s.weights == t.weights);
   EXPECT_EQ(s.contentLayer, t.contentLayer);
   EXPECT_EQ(s.optimizer, t.optimizer);
@@ -97,6 +103,19 @@ TEST(PresetJson, APartialPresetKeepsTheRestAndMarksWeightsAsChosen) {
   EXPECT_EQ(p.pooling, Pooling::Max);
   EXPECT_EQ(p.settings.size, 777);
   EXPECT_EQ(p.model, "darknet-reference");
+}
+
+// An export from before the pyramid replays as it was rendered: one level,
+// the style at G's size. A hand-written preset keeps the defaults.
+TEST(PresetJson, AnExportFromBeforeThePyramidReplaysWithOneLevel) {
+  Preset p;
+  applyPresetJson(R"({"size": 1024, "iterations": 50, "impasto_version": "0.4.0"})", p, "old.png");
+  EXPECT_EQ(p.settings.scales, 1);
+  EXPECT_EQ(p.settings.styleScale, 1.0);
+  Preset q;
+  applyPresetJson(R"({"size": 1024, "iterations": 50})", q, "mine.json");
+  EXPECT_EQ(q.settings.scales, 0);
+  EXPECT_EQ(q.settings.styleScale, 0.0);
 }
 
 TEST(PresetJson, ABadFieldIsNamedAndChangesNothing) {
