@@ -19,6 +19,7 @@ void Lbfgs::reset() {
   lastDirection_ = at::Tensor();
   lastStep_ = 0.0;
   gammaScale_ = 1.0;
+  gradientStep_ = false;
 }
 
 at::Tensor Lbfgs::direction(const at::Tensor& grad) const {
@@ -49,9 +50,13 @@ void Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
   if (previousX_.defined()) {
     at::Tensor s = x.reshape({-1}) - previousX_;
     at::Tensor y = g - previousGrad_;
-    const double ys = y.dot(s).item<double>();
-    // Skip pairs without positive curvature: they would make H indefinite.
-    if (ys > 1e-10) {
+    // In double: a float dot product over millions of pixels loses the digits the test needs.
+    const double ys = y.to(at::kDouble).dot(s.to(at::kDouble)).item<double>();
+    const double sNorm = s.norm().item<double>(), yNorm = y.norm().item<double>();
+    // Skip pairs without positive curvature: they would make H indefinite. The
+    // test is relative: at print sizes a step moves each pixel so little that
+    // any absolute threshold rejects every pair and L-BFGS never builds a history.
+    if (ys > 1e-8 * sNorm * yNorm && ys > 0.0) {
       if (int(history_.size()) == historySize_) history_.pop_front();
       history_.push_back({s, y, 1.0 / ys});
       gammaScale_ = ys / y.dot(y).item<double>();
@@ -60,6 +65,7 @@ void Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
 
   at::Tensor d = direction(g);
   double t = learningRate_;
+
   if (history_.empty() || d.dot(g).item<double>() >= 0.0) {
     // First step, or no descent direction: a short steepest-descent step.
     history_.clear();
@@ -68,7 +74,12 @@ void Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
     t = std::min(1.0, 1.0 / std::max(gradL1, 1e-30)) * learningRate_;
     // 1/|g|_1 is tiny for images with ~1e6 pixels; scale to a useful pixel step.
     t = std::max(t, 1e-3 / std::max(g.abs().max().item<double>(), 1e-30));
+    // Where J is concave along -g (a photo far from the style, at print size)
+    // every pair is rejected and we stay here: a short step that lowered J
+    // is doubled, so L-BFGS does not crawl; an overshoot is halved as usual.
+    if (gradientStep_ && previousX_.defined()) t = std::max(t, 2.0 * lastStep_);
   }
+  gradientStep_ = history_.empty();
   previousX_ = x.reshape({-1}).clone();
   previousGrad_ = g.clone();
   previousLoss_ = loss;
@@ -95,6 +106,7 @@ void Lbfgs::save(OptimizerState& state, int maxPairs) const {
   state.numbers["lbfgs.previous_loss"] = previousLoss_;
   state.numbers["lbfgs.last_step"] = lastStep_;
   state.numbers["lbfgs.gamma_scale"] = gammaScale_;
+  state.numbers["lbfgs.gradient_step"] = gradientStep_ ? 1.0 : 0.0;
 }
 
 void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
@@ -124,6 +136,7 @@ void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
   previousLoss_ = number("lbfgs.previous_loss");
   lastStep_ = number("lbfgs.last_step");
   gammaScale_ = number("lbfgs.gamma_scale");
+  gradientStep_ = number("lbfgs.gradient_step") != 0.0;
 }
 
 }  // namespace impasto

@@ -46,6 +46,7 @@ class Lbfgs {
   at::Tensor lastDirection_;
   double lastStep_ = 0.0;
   double gammaScale_ = 1.0;
+  bool gradientStep_ = false;  // the last step was steepest descent (no usable history)
 };
 
 }  // namespace impasto

@@ -103,6 +103,8 @@ class RenderLoop {
     for (std::size_t k = 0; k < firstLevel; ++k) doneShare += shares_[k];
     for (std::size_t k = firstLevel; k < levels_.size() && !result_.cancelled; ++k) {
       const PyramidLevel& level = levels_[k];
+      // The last level's blocks are the wrong sizes for this one: give them back.
+      if (k > firstLevel) releaseCachedCpuMemory();
       at::Tensor content = imageToTensor(resizeToLongest(job_.content, level.size));
       if (resume && k == firstLevel) {
         generated = imageToTensor(resume->generated);
