@@ -19,11 +19,12 @@
 #include <sstream>
 
 #include "core/io/atomic_file.h"
+#include "core/library/private_file.h"
+#include "core/library/sha256.h"
 #include "core/models/embedded_files.h"
-#include "core/util/error.h"
 #include "core/models/layers.h"
 #include "core/models/model.h"
-#include "core/library/sha256.h"
+#include "core/util/error.h"
 #include "core/util/json_depth.h"
 #include "core/util/text.h"
 
@@ -85,7 +86,7 @@ class FolderLock {
  public:
   FolderLock(const fs::path& dir, const std::string& model) {
     const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd_ < 0)
       throw Error(ErrorKind::Output, "Cannot write in the model folder " + dir.string() + ": " +
                                          std::strerror(errno) +
@@ -108,26 +109,23 @@ class FolderLock {
 };
 
 // A scratch folder inside the cache (same file system, so its files can be
-// renamed into place) that is removed whatever happens.
-class StagingFolder {
+// renamed into place) that is removed whatever happens. Made by mkdtemp: a
+// predictable name could be planted beforehand to redirect the copies.
+class StagingFolder : public PrivateTempDir {
  public:
   StagingFolder(const fs::path& cacheDir, const std::string& name)
-      : path_(cacheDir / (".import-" + name + "-" + std::to_string(::getpid()))) {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    createDirectories(path_);
-  }
-  ~StagingFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  StagingFolder(const StagingFolder&) = delete;
-  StagingFolder& operator=(const StagingFolder&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+      : PrivateTempDir(cacheDir, ".import-" + name + "-") {}
 };
+
+// Why a file of `size` bytes cannot be `file`, or "" when it can be.
+std::string sizeProblem(const ModelFile& file, std::int64_t size) {
+  if (file.size > 0 && size != file.size)
+    return "wrong size: " + std::to_string(size) + " bytes, expected " + std::to_string(file.size);
+  if (file.maxSize > 0 && size > file.maxSize)
+    return "too large: " + std::to_string(size) + " bytes, more than the stated bound of " +
+           std::to_string(file.maxSize);
+  return {};
+}
 
 void copyFile(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -287,6 +285,8 @@ std::vector<ModelStatus> ModelLibrary::list() const {
     status.title = entry.manifest.title;
     status.downloadSize = entry.downloadSize;
     status.downloadSizeExact = entry.downloadSizeExact;
+    status.sha256PrefixOnly = std::any_of(entry.manifest.files.begin(), entry.manifest.files.end(),
+                                          [](const ModelFile& f) { return f.sha256PrefixOnly(); });
     status.directory = modelDirectory(status.name);
     status.weightsPath = weightsPathOf(entry.manifest, status.directory);
     bool all = true;
@@ -387,6 +387,7 @@ fs::path ModelLibrary::install(const std::string& name, const DownloadProgressFn
     DownloadOptions options;
     options.cancel = cancel;
     options.mirror = mirror;
+    options.maxSize = file->maxSize;
     if (progress) {
       options.progress = [&, completedBefore = completed](std::int64_t done, std::int64_t total, double rate,
                                                           double) {
@@ -450,12 +451,10 @@ fs::path ModelLibrary::importRegistryFiles(const RegistryEntry& entry, const fs:
                                       ". Put all its files in one folder and import again.");
   for (const auto& f : entry.manifest.files) {
     const fs::path path = source / f.name;
-    const std::int64_t size = fileSizeOr(path, -1);
-    if (f.size > 0 && size != f.size)
+    if (const std::string problem = sizeProblem(f, fileSizeOr(path, -1)); !problem.empty())
       throw Error(ErrorKind::Model,
-                  path.string() + " is " + std::to_string(size) + " bytes, but '" + entry.manifest.name +
-                      "' needs " + std::to_string(f.size) +
-                      ": the file is incomplete or a different one. Nothing was installed.");
+                  path.string() + " cannot be the file '" + entry.manifest.name + "' needs (" + problem +
+                      "): the file is incomplete or a different one. Nothing was installed.");
     if (f.sha256.empty()) continue;
     const std::string digest = sha256File(path);
     if (!sha256Matches(f.sha256, digest))
@@ -552,9 +551,8 @@ std::vector<FileCheck> ModelLibrary::verify() const {
     const std::int64_t size = fileSizeOr(path, -1);
     if (size < 0) {
       result.problem = "missing";
-    } else if (file.size > 0 && size != file.size) {
-      result.problem =
-          "wrong size: " + std::to_string(size) + " bytes, expected " + std::to_string(file.size);
+    } else if (std::string problem = sizeProblem(file, size); !problem.empty()) {
+      result.problem = std::move(problem);
     } else if (!file.sha256.empty()) {
       const std::string digest = sha256File(path);
       if (!sha256Matches(file.sha256, digest))

@@ -39,6 +39,7 @@ struct ModelStatus {
   InstallState state = InstallState::NotInstalled;
   std::int64_t downloadSize = 0;  // 0 when unknown
   bool downloadSizeExact = true;
+  bool sha256PrefixOnly = false;  // a file's publisher gives only a hash prefix
   std::int64_t bytesPresent = 0;  // installed files plus partial downloads
   std::filesystem::path directory;
   std::filesystem::path weightsPath;  // what loadModelFile takes

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const fs::path kSharedTfjs = test::sharedDir() / "models" / "darknet-reference" / "tfjs";
 
@@ -55,6 +56,24 @@ TEST_F(ModelsCommandTest, ListShowsTheBuiltInModelsAndTheDefault) {
   EXPECT_THAT(r.output, HasSubstr("* vgg19 "));
   EXPECT_THAT(r.output, HasSubstr("vgg16-torchvision"));
   EXPECT_THAT(r.output, HasSubstr("not installed"));
+}
+
+TEST_F(ModelsCommandTest, ListSaysWhichModelsAreCheckedByAHashPrefixOnly) {
+  const auto r = run("list");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  // The line of each model, from its name to the end of the line.
+  const auto line = [&](const std::string& name) {
+    const auto start = r.output.find(" " + name + " ");
+    return start == std::string::npos ? std::string()
+                                      : r.output.substr(start, r.output.find('\n', start) - start);
+  };
+  EXPECT_THAT(line("vgg19"), HasSubstr("[SHA-256 prefix only]"));
+  EXPECT_THAT(line("vgg16"), HasSubstr("[SHA-256 prefix only]"));
+  EXPECT_THAT(line("vgg19-torchvision"), Not(HasSubstr("prefix")));
+  EXPECT_THAT(line("darknet-reference"), Not(HasSubstr("prefix")));
+  EXPECT_THAT(r.output,
+              HasSubstr("only that prefix is checked, and a download larger than the stated size bound "
+                        "is refused"));
 }
 
 TEST_F(ModelsCommandTest, UsageErrorsExitWithTwo) {

@@ -18,8 +18,9 @@ class HttpTestServer {
  public:
   struct Request {
     std::string path;
-    std::string range;  // the Range header, empty when absent
-    int status = 0;     // what the server answered
+    std::string range;               // the Range header, empty when absent
+    int status = 0;                  // what the server answered
+    std::int64_t bodyBytesSent = 0;  // known once the response is over
   };
 
   HttpTestServer();
@@ -40,6 +41,9 @@ class HttpTestServer {
   void cutOnce(const std::string& path, std::int64_t afterBytes);
   // Answers 200 with the whole body even when a Range was asked for.
   void ignoreRange(const std::string& path, bool ignore = true);
+  // Sends no Content-Length: the body ends when the connection closes, so only
+  // the client can tell when it has had too much.
+  void omitLength(const std::string& path);
   // Sends the body in chunks of chunkBytes with a pause after each one, so a
   // client sees several progress updates (and can be cancelled mid-body).
   void throttle(std::int64_t chunkBytes, int pauseMs);
@@ -62,6 +66,7 @@ class HttpTestServer {
   std::map<std::string, int> statuses_;
   std::map<std::string, std::int64_t> cuts_;
   std::set<std::string> ignoreRange_;
+  std::set<std::string> omitLength_;
   std::int64_t throttleChunk_ = 0;
   int throttlePauseMs_ = 0;
   std::vector<Request> requests_;

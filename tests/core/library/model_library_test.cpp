@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/util/error.h"
-#include "core/models/manifest.h"
 #include "core/library/sha256.h"
-#include "tests/support/test_paths.h"
+#include "core/models/manifest.h"
+#include "core/util/error.h"
 #include "tests/support/http_test_server.h"
+#include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
 namespace impasto {
@@ -152,6 +152,80 @@ TEST_F(ModelLibraryTest, ChecksumMismatchInstallsNothing) {
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.pth.part"));
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.json"));
   EXPECT_FALSE(lib.isInstalled("tiny"));
+}
+
+// Like the registry's vgg19: only a SHA-256 prefix, an estimated size and an upper bound.
+RegistryEntry prefixOnlyEntry(const std::string& body, std::int64_t maxSize) {
+  nlohmann::json file = {{"name", "tiny.pth"},
+                         {"urls", {"https://models.invalid/org/repo/tiny.pth"}},
+                         {"sha256", Sha256::hashHex(body).substr(0, 8)},
+                         {"approximate_size", body.size()},
+                         {"max_size", maxSize}};
+  nlohmann::json doc = {{"name", "tiny"}, {"files", {file}}, {"weights_file", "tiny.pth"}};
+  return makeRegistryEntry(doc.dump(2), "tiny.json");
+}
+
+void expectNothingInstalled(const ModelLibrary& lib, const fs::path& cache) {
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.pth"));
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.pth.part"));
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.json"));
+  EXPECT_FALSE(lib.isInstalled("tiny"));
+}
+
+TEST_F(ModelLibraryTest, AServerSendingMoreThanTheManifestSaysInstallsNothing) {
+  server_.addFile("/org/repo/tiny.pth", weights_ + randomBytes(20 << 20, 5));
+  server_.omitLength("/org/repo/tiny.pth");
+  const auto lib = library();
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_THAT(e.what(), HasSubstr("more than the expected " + std::to_string(weights_.size())));
+  EXPECT_LT(server_.requests().at(0).bodyBytesSent, 16 << 20) << "the download went on";
+  expectNothingInstalled(lib, cache_);
+}
+
+TEST_F(ModelLibraryTest, PrefixOnlyFileIsMarkedAndHeldToItsBound) {
+  registry_ = {prefixOnlyEntry(weights_, std::int64_t(weights_.size()) + 100)};
+  server_.addFile("/org/repo/tiny.pth", weights_ + std::string(20 << 20, 'x'));
+  server_.omitLength("/org/repo/tiny.pth");
+  const auto lib = library();
+  EXPECT_TRUE(lib.list().at(0).sha256PrefixOnly);
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_THAT(e.what(), HasSubstr("stated upper bound of " + std::to_string(weights_.size() + 100)));
+  expectNothingInstalled(lib, cache_);
+
+  // The real file, within the bound and matching the prefix, installs.
+  server_.addFile("/org/repo/tiny.pth", weights_);
+  EXPECT_EQ(readAll(lib.install("tiny", {}, nullptr, server_.baseUrl())), weights_);
+}
+
+TEST_F(ModelLibraryTest, ImportOfAFileLargerThanTheBoundIsRefused) {
+  // The hash prefix matches (8 hex digits are easy to forge), but the file is
+  // larger than the published one can be.
+  const fs::path file = scratch_.path() / "tiny.pth";
+  writeAll(file, weights_ + "trailing");
+  registry_ = {prefixOnlyEntry(weights_ + "trailing", std::int64_t(weights_.size()))};
+  const auto lib = library();
+  const Error e = captureError([&] { lib.importFile(file); });
+  EXPECT_EQ(e.kind(), ErrorKind::Model);
+  EXPECT_THAT(e.what(), HasSubstr("more than the stated bound of " + std::to_string(weights_.size())));
+  expectNothingInstalled(lib, cache_);
+}
+
+TEST_F(ModelLibraryTest, FullDigestsAndBoundsArePinnedInTheBuiltInRegistry) {
+  const ModelLibrary lib(cache_);
+  const ModelFile& torchvision = lib.find("vgg19-torchvision")->manifest.files.at(0);
+  EXPECT_EQ(torchvision.size, 574673361);
+  EXPECT_EQ(torchvision.sha256, "dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44");
+  for (const auto& entry : lib.registry()) {
+    for (const auto& file : entry.manifest.files) {
+      // Every file is bounded: by its exact size, or by a stated upper bound.
+      EXPECT_TRUE(file.size > 0 || file.maxSize > 0) << file.name;
+      EXPECT_EQ(file.sha256PrefixOnly(), file.size == 0) << file.name;
+    }
+  }
+  for (const auto& status : lib.list())
+    EXPECT_EQ(status.sha256PrefixOnly, status.name == "vgg19" || status.name == "vgg16") << status.name;
 }
 
 TEST_F(ModelLibraryTest, OfflineMessageSaysWhereToPutTheFileAndHowToImportIt) {
