@@ -16,7 +16,7 @@
 #include <thread>
 #include <utility>
 
-#include "core/library/private_file.h"
+#include "core/io/private_file.h"
 #include "core/library/sha256.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -145,7 +145,7 @@ std::size_t onHeader(char* buffer, std::size_t size, std::size_t count, void* us
 // Stops a server that sends more than the file can have: it would fill the
 // disk, and the extra bytes can never pass the checks afterwards.
 bool exceedsLimit(Transfer& t, std::int64_t total, const char* what) {
-  if (true) return false;
+  if (t.limit <= 0 || total <= t.limit) return false;
   t.tooLarge = true;
   t.failure = "the server " + std::string(what) + " " + std::to_string(total) + " bytes, more than " +
               (t.expectedSize > 0 ? "the expected " : "the stated upper bound of ") +
@@ -274,7 +274,20 @@ void setProtocols(CURL* curl) {
 // The .part to write: a new one created exclusively, or our own earlier one to
 // resume. Never a symlink or file someone planted at the name.
 FilePtr openPart(const fs::path& part) {
-  return FilePtr(std::fopen(part.c_str(), "ab"));
+  std::error_code ec;
+  // symlink_status: a dangling symlink counts as something there. A name
+  // planted between this check and the open makes the exclusive create fail.
+  if (fs::exists(fs::symlink_status(part, ec))) return openOwnFileForAppend(part);
+  return createFileExclusively(part);
+}
+
+// The bytes of a .part that is a plain file; 0 for anything else (a planted
+// symlink is never followed, even to read its target's size).
+std::int64_t partSize(const fs::path& part) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(part, ec))) return 0;
+  const auto size = fs::file_size(part, ec);
+  return ec ? 0 : std::int64_t(size);
 }
 
 std::int64_t sizeOf(std::FILE* file) {
@@ -394,8 +407,7 @@ bool sleepUnlessCancelled(std::chrono::milliseconds delay, const std::atomic<boo
 }
 
 [[noreturn]] void throwCancelled(const fs::path& destination, const fs::path& part) {
-  std::error_code ec;
-  const auto kept = fs::exists(part, ec) ? std::int64_t(fs::file_size(part, ec)) : 0;
+  const std::int64_t kept = partSize(part);
   throw Error(ErrorKind::Cancelled, "Download of " + fileNameOf(destination) + " cancelled. The " +
                                         formatByteSize(kept) + " received so far are kept in " +
                                         part.string() + "; downloading again resumes from there.");
@@ -457,8 +469,7 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
   std::error_code ec;
   if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
   const std::int64_t limit = sizeLimit(expectedSize, options);
-  if (limit > 0 && fs::is_regular_file(fs::symlink_status(part, ec)) &&
-      std::int64_t(fs::file_size(part, ec)) > limit)
+  if (limit > 0 && partSize(part) > limit)
     fs::remove(part, ec);  // longer than the file can be: not a prefix of it
 
   const std::string mirror = effectiveMirror(options.mirror);
@@ -477,9 +488,7 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
     auto delay = options.retryDelay;
     bool retriedFromZero = false;
     while (true) {
-      std::error_code sizeError;
-      const std::int64_t before =
-          fs::exists(part, sizeError) ? std::int64_t(fs::file_size(part, sizeError)) : 0;
+      const std::int64_t before = partSize(part);
       progress.set(before, expectedSize);
       AttemptResult result = attempt(url, part, expectedSize, options, progress);
       if (result.outcome == Outcome::Cancelled) throwCancelled(destination, part);
@@ -532,7 +541,7 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
   }
 
   // Nothing partial is worth keeping when every URL failed before sending a byte.
-  if (fs::exists(part, ec) && fs::file_size(part, ec) == 0) fs::remove(part, ec);
+  if (fs::is_regular_file(fs::symlink_status(part, ec)) && partSize(part) == 0) fs::remove(part, ec);
   std::string message = "Could not download " + fileNameOf(destination) + ":";
   for (const auto& failure : failures) message += "\n  " + failure;
   throw Error(ErrorKind::Network, message);

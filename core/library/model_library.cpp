@@ -19,7 +19,7 @@
 #include <sstream>
 
 #include "core/io/atomic_file.h"
-#include "core/library/private_file.h"
+#include "core/io/private_file.h"
 #include "core/library/sha256.h"
 #include "core/models/embedded_files.h"
 #include "core/models/layers.h"
@@ -143,6 +143,36 @@ void moveInto(const fs::path& from, const fs::path& to) {
                 "Cannot move " + from.string() + " to " + to.string() + ": " + ec.message());
 }
 
+// Puts the files `names` from `staged` into `dir` in place of everything dir
+// holds now (but its .lock). The old files wait in `aside` until all the new
+// ones are in, and go back if one cannot be moved: a failure never leaves the
+// model folder empty or half replaced.
+void replaceFolderContents(const fs::path& dir, const fs::path& staged, const std::vector<std::string>& names,
+                           const fs::path& aside) {
+  std::vector<fs::path> old;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename() != ".lock") old.push_back(it->path().filename());
+  if (ec)
+    throw Error(ErrorKind::Output, "Cannot read the model folder " + dir.string() + ": " + ec.message());
+  std::vector<fs::path> movedAside, movedIn;
+  try {
+    for (const auto& entry : old) {
+      moveInto(dir / entry, aside / entry);
+      movedAside.push_back(entry);
+    }
+    for (const auto& name : names) {
+      moveInto(staged / name, dir / name);
+      movedIn.push_back(name);
+    }
+  } catch (const Error&) {
+    std::error_code ignored;
+    for (const auto& entry : movedIn) fs::remove_all(dir / entry, ignored);
+    for (const auto& entry : movedAside) fs::rename(aside / entry, dir / entry, ignored);
+    throw;
+  }
+}
+
 // The shard files a TensorFlow.js model.json names (weightsManifest[].paths[]).
 std::vector<std::string> tfjsShardNames(const fs::path& modelJson) {
   std::vector<std::string> names;
@@ -189,6 +219,31 @@ fs::path homeDirectory() {
 }
 
 }  // namespace
+
+std::string verificationSummary(const ModelManifest& manifest) {
+  const auto& files = manifest.files;
+  if (files.empty()) return "No files are listed, so nothing is checked.";
+  const bool full = std::all_of(files.begin(), files.end(),
+                                [](const ModelFile& f) { return f.size > 0 && f.sha256.size() == 64; });
+  if (full) return "Checked: the exact size and the full SHA-256 of every file.";
+  std::string text = "Checked:";
+  for (const auto& f : files) {
+    text += (&f == &files.front() ? " " : "; ") + f.name + ": ";
+    if (f.sha256.empty())
+      text += "no checksum";
+    else if (f.sha256PrefixOnly())
+      text += "only the SHA-256 prefix " + f.sha256 + " (all the publisher gives)";
+    else
+      text += "the full SHA-256";
+    if (f.size > 0)
+      text += ", exact size";
+    else if (f.maxSize > 0)
+      text += ", at most " + formatByteSize(f.maxSize) + " (a larger download is refused)";
+    else
+      text += ", size not bounded";
+  }
+  return text + ".";
+}
 
 RegistryEntry makeRegistryEntry(const std::string& json, const std::string& origin) {
   RegistryEntry entry;
@@ -534,13 +589,12 @@ fs::path ModelLibrary::importCustom(const fs::path& file, const fs::path& manife
   writeFileAtomically(manifestPathFor(stagedWeights), manifestText);
   validateModelFile(stagedWeights);
 
-  // Replaces an earlier import of the same name completely: its stale files
-  // must not linger beside the new ones.
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().filename() != ".lock") fs::remove_all(it->path(), ec);
-  for (const auto& fileName : fileNames) moveInto(staging.path() / fileName, dir / fileName);
-  moveInto(manifestPathFor(stagedWeights), manifestPathFor(dir / file.filename()));
+  // Replaces an earlier import of the same name completely (its stale files
+  // must not linger beside the new ones), but only now that the new copy has
+  // passed every check, and keeping the old one until the new one is in.
+  fileNames.push_back(manifestPathFor(stagedWeights).filename().string());
+  PrivateTempDir previous(cacheDir_, ".previous-" + name + "-");
+  replaceFolderContents(dir, staging.path(), fileNames, previous.path());
   return dir / file.filename();
 }
 

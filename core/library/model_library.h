@@ -124,6 +124,11 @@ class ModelLibrary {
 // The name that goes beside a weights file so loadModelFile reads it.
 std::filesystem::path manifestPathFor(const std::filesystem::path& weightsPath);
 
+// One sentence on what a download or import of this model is checked against:
+// the exact size and full SHA-256, or only a SHA-256 prefix and a size bound
+// (where the publisher gives no more). Shown by the model manager.
+std::string verificationSummary(const ModelManifest& manifest);
+
 // ModelLibrary().resolveModelArgument(nameOrPath), with the default cache.
 std::filesystem::path resolveModelArgument(const std::string& nameOrPath);
 

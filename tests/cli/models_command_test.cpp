@@ -117,6 +117,32 @@ TEST_F(ModelsCommandTest, UnreachableMirrorExitsWithFourAndExplainsWhatToDo) {
   EXPECT_THAT(r.output, HasSubstr((cache_ / "darknet-reference").string()));
 }
 
+TEST_F(ModelsCommandTest, AServerSendingMoreThanTheFileHasIsStoppedAndLeavesNothing) {
+  // darknet-reference's model.json has an exact size in the registry; this
+  // server streams 64 MB in its place, with no Content-Length to warn of it.
+  const RegistryEntry* entry = nullptr;
+  const auto registry = builtinRegistry();
+  for (const auto& e : registry)
+    if (e.manifest.name == "darknet-reference") entry = &e;
+  if (entry == nullptr) GTEST_SKIP() << "no darknet-reference in the registry";
+  const ModelFile& file = entry->manifest.files.front();
+  ASSERT_GT(file.size, 0);
+  const std::string& url = file.urls.front();
+  const std::string path = url.substr(url.find('/', url.find("://") + 3));
+  test::HttpTestServer server;
+  server.addFile(path, std::string(64 << 20, '{'));
+  server.omitLength(path);
+
+  const auto r = run("download darknet-reference --mirror " + server.baseUrl());
+  EXPECT_EQ(r.exitCode, 4) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("more than the expected " + std::to_string(file.size)));
+  const auto requests = server.finishedRequests();
+  ASSERT_EQ(requests.size(), 1u) << "a file that is too large is not retried";
+  EXPECT_LT(requests[0].bodyBytesSent, 32 << 20);
+  EXPECT_FALSE(fs::exists(cache_ / "darknet-reference" / file.name));
+  EXPECT_FALSE(fs::exists(cache_ / "darknet-reference" / (file.name + ".part")));
+}
+
 TEST_F(ModelsCommandTest, DownloadListVerifyAndImportDarknetReference) {
   test::HttpTestServer server;
   if (!serveDarknet(server)) GTEST_SKIP() << "needs ../shared and the darknet-reference registry entry";

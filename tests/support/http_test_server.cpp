@@ -124,6 +124,15 @@ std::vector<HttpTestServer::Request> HttpTestServer::requests() const {
   return requests_;
 }
 
+std::vector<HttpTestServer::Request> HttpTestServer::finishedRequests(std::chrono::seconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const bool allOver = responseOver_.wait_for(lock, timeout, [&] {
+    return std::all_of(requests_.begin(), requests_.end(), [](const Request& r) { return r.finished; });
+  });
+  if (!allOver) throw std::runtime_error("HttpTestServer: a response did not end in time");
+  return requests_;
+}
+
 int HttpTestServer::requestCount(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return int(
@@ -237,8 +246,12 @@ void HttpTestServer::handle(int socket) {
     std::size_t index;
     const std::int64_t& sent;
     ~RecordSent() {
-      std::lock_guard<std::mutex> lock(server.mutex_);
-      server.requests_[index].bodyBytesSent = sent;
+      {
+        std::lock_guard<std::mutex> lock(server.mutex_);
+        server.requests_[index].bodyBytesSent = sent;
+        server.requests_[index].finished = true;
+      }
+      server.responseOver_.notify_all();
     }
   } record{*this, index, sent};
   const std::string headers = response.str();

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -21,6 +23,7 @@ class HttpTestServer {
     std::string range;               // the Range header, empty when absent
     int status = 0;                  // what the server answered
     std::int64_t bodyBytesSent = 0;  // known once the response is over
+    bool finished = false;           // the response is over (sent or cut off)
   };
 
   HttpTestServer();
@@ -49,6 +52,10 @@ class HttpTestServer {
   void throttle(std::int64_t chunkBytes, int pauseMs);
 
   std::vector<Request> requests() const;
+  // requests() once every response so far is over, so bodyBytesSent is final
+  // (a worker may still be in send() when the client hangs up). Throws
+  // std::runtime_error after the timeout.
+  std::vector<Request> finishedRequests(std::chrono::seconds timeout = std::chrono::seconds(60)) const;
   int requestCount(const std::string& path) const;
 
  private:
@@ -61,6 +68,7 @@ class HttpTestServer {
   std::thread acceptThread_;
 
   mutable std::mutex mutex_;
+  mutable std::condition_variable responseOver_;
   std::vector<std::thread> workers_;
   std::map<std::string, std::string> files_;
   std::map<std::string, int> statuses_;

@@ -244,14 +244,15 @@ TEST_F(DownloaderTest, CancelledBeforeStartingDoesNothing) {
   EXPECT_FALSE(fs::exists(dest()));
 }
 
-// A hostile or broken server streams 100 MB for a file that has 600 KB.
+// A hostile or broken server streams 48 MB for a file that has 600 KB.
 class OversizedDownloadTest : public DownloaderTest {
  protected:
-  static constexpr std::int64_t kHuge = 100 << 20;
+  static constexpr std::int64_t kHuge = 48 << 20;
 
   void SetUp() override {
     DownloaderTest::SetUp();
-    server_.addFile("/models/huge.bin", body_ + randomBytes(std::size_t(kHuge) - body_.size(), 8));
+    // Filler, not random: what matters is that it never ends in time.
+    server_.addFile("/models/huge.bin", body_ + std::string(std::size_t(kHuge) - body_.size(), 'x'));
   }
 
   // Downloads /models/huge.bin, watching how large the .part ever gets, and
@@ -268,14 +269,14 @@ class OversizedDownloadTest : public DownloaderTest {
     return error;
   }
 
-  // The client stopped early: the server could not push the 100 MB (the
+  // The client stopped early: the server could not push the 48 MB (the
   // slack is what loopback socket buffers take in), nothing is left behind.
   void expectStoppedEarly(std::int64_t limit) {
-    const auto requests = server_.requests();
+    const auto requests = server_.finishedRequests();
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_LT(requests[0].bodyBytesSent, limit + (16 << 20));
     EXPECT_LE(largestPart_, limit);
-    EXPECT_LT(elapsed_, std::chrono::seconds(10));
+    EXPECT_LT(elapsed_, std::chrono::seconds(60)) << "finishes at all (a generous bound, not a timing)";
     EXPECT_FALSE(fs::exists(dest()));
     EXPECT_FALSE(fs::exists(fs::symlink_status(part()))) << "a .part that could poison a resume";
   }

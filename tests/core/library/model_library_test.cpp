@@ -12,8 +12,12 @@
 
 #include "core/library/sha256.h"
 #include "core/models/manifest.h"
+#include "core/models/model.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
+#include "tests/support/aten_ops.h"
 #include "tests/support/http_test_server.h"
+#include "tests/support/onnx_writer.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
@@ -173,13 +177,13 @@ void expectNothingInstalled(const ModelLibrary& lib, const fs::path& cache) {
 }
 
 TEST_F(ModelLibraryTest, AServerSendingMoreThanTheManifestSaysInstallsNothing) {
-  server_.addFile("/org/repo/tiny.pth", weights_ + randomBytes(20 << 20, 5));
+  server_.addFile("/org/repo/tiny.pth", weights_ + std::string(20 << 20, 'x'));
   server_.omitLength("/org/repo/tiny.pth");
   const auto lib = library();
   const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
   EXPECT_EQ(e.kind(), ErrorKind::Network);
   EXPECT_THAT(e.what(), HasSubstr("more than the expected " + std::to_string(weights_.size())));
-  EXPECT_LT(server_.requests().at(0).bodyBytesSent, 16 << 20) << "the download went on";
+  EXPECT_LT(server_.finishedRequests().at(0).bodyBytesSent, 16 << 20) << "the download went on";
   expectNothingInstalled(lib, cache_);
 }
 
@@ -226,6 +230,83 @@ TEST_F(ModelLibraryTest, FullDigestsAndBoundsArePinnedInTheBuiltInRegistry) {
   }
   for (const auto& status : lib.list())
     EXPECT_EQ(status.sha256PrefixOnly, status.name == "vgg19" || status.name == "vgg16") << status.name;
+}
+
+TEST_F(ModelLibraryTest, VerificationSummarySaysWhatIsChecked) {
+  const ModelLibrary lib(cache_);
+  EXPECT_EQ(verificationSummary(lib.find("vgg19-torchvision")->manifest),
+            "Checked: the exact size and the full SHA-256 of every file.");
+  const std::string vgg19 = verificationSummary(lib.find("vgg19")->manifest);
+  EXPECT_THAT(vgg19, HasSubstr("only the SHA-256 prefix d01eb7cb"));
+  EXPECT_THAT(vgg19, HasSubstr("at most " + formatByteSize(lib.find("vgg19")->manifest.files[0].maxSize)));
+  EXPECT_THAT(vgg19, HasSubstr("a larger download is refused"));
+  EXPECT_THAT(verificationSummary(lib.find("vgg16")->manifest),
+              HasSubstr("only the SHA-256 prefix 00b39a1b"));
+}
+
+// A small sequential ONNX network that loads; the seed makes each one distinct.
+void writeTinyOnnx(const fs::path& path, int seed) {
+  at::manual_seed(seed);
+  test::OnnxWriter onnx;
+  onnx.conv("conv1", "image", "c1", at::randn({4, 3, 3, 3}) * 0.3, at::zeros({4}), 1, 1)
+      .relu("relu1", "c1", "r1")
+      .maxPool("pool1", "r1", "p1", 2, 2)
+      .output("p1");
+  fs::create_directories(path.parent_path());
+  onnx.save(path);
+}
+
+// Hidden staging and set-aside folders a replacement may leave in the cache.
+std::vector<std::string> hiddenFolders(const fs::path& cache) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(cache))
+    if (entry.path().filename().string().front() == '.') names.push_back(entry.path().filename().string());
+  return names;
+}
+
+TEST_F(ModelLibraryTest, FailedReimportKeepsThePreviousCopyInstalledAndLoadable) {
+  const fs::path good = scratch_.path() / "good" / "mine.onnx";
+  writeTinyOnnx(good, 11);
+  const auto lib = library();
+  const fs::path installed = lib.importFile(good);
+  ASSERT_EQ(installed, cache_ / "mine" / "mine.onnx");
+  const std::string before = readAll(installed);
+  const std::string manifestBefore = readAll(manifestPathFor(installed));
+
+  // The same name, but not a network: the import must fail without touching the old copy.
+  const fs::path bad = scratch_.path() / "bad" / "mine.onnx";
+  fs::create_directories(bad.parent_path());
+  writeAll(bad, "not a network at all, only junk under the same name");
+  const Error e = captureError([&] { lib.importFile(bad); });
+  EXPECT_EQ(e.kind(), ErrorKind::Model) << e.what();
+
+  EXPECT_TRUE(lib.isInstalled("mine"));
+  EXPECT_EQ(lib.resolveModelArgument("mine"), installed);
+  EXPECT_EQ(readAll(installed), before);
+  EXPECT_EQ(readAll(manifestPathFor(installed)), manifestBefore);
+  const ModelPtr model = loadModelFile(installed);
+  ASSERT_TRUE(model);
+  EXPECT_FALSE(model->layerNames().empty());
+  ASSERT_EQ(lib.verify().size(), 1u);
+  EXPECT_TRUE(lib.verify()[0].ok) << lib.verify()[0].problem;
+  EXPECT_TRUE(hiddenFolders(cache_).empty()) << hiddenFolders(cache_).front();
+}
+
+TEST_F(ModelLibraryTest, SuccessfulReimportReplacesEveryOldFile) {
+  const fs::path first = scratch_.path() / "first" / "mine.onnx";
+  writeTinyOnnx(first, 11);
+  const auto lib = library();
+  const fs::path installed = lib.importFile(first);
+  writeAll(installed.parent_path() / "stale.bin", "left by the first import");
+
+  const fs::path second = scratch_.path() / "second" / "mine.onnx";
+  writeTinyOnnx(second, 12);
+  ASSERT_NE(readAll(first), readAll(second));
+  EXPECT_EQ(lib.importFile(second), installed);
+  EXPECT_EQ(readAll(installed), readAll(second));
+  EXPECT_FALSE(fs::exists(installed.parent_path() / "stale.bin"));
+  EXPECT_TRUE(loadModelFile(installed));
+  EXPECT_TRUE(hiddenFolders(cache_).empty()) << hiddenFolders(cache_).front();
 }
 
 TEST_F(ModelLibraryTest, OfflineMessageSaysWhereToPutTheFileAndHowToImportIt) {

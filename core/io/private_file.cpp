@@ -1,4 +1,4 @@
-#include "core/library/private_file.h"
+#include "core/io/private_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

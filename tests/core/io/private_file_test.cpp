@@ -1,4 +1,4 @@
-#include "core/library/private_file.h"
+#include "core/io/private_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
