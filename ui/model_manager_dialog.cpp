@@ -135,6 +135,8 @@ QString ModelManagerDialog::selectedName() const {
 
 QString ModelManagerDialog::statusText() const { return status_->text(); }
 
+QString ModelManagerDialog::detailsText() const { return details_->text(); }
+
 void ModelManagerDialog::updateButtons() {
   const bool busy = isBusy();
   const QString name = selectedName();
@@ -145,12 +147,12 @@ void ModelManagerDialog::updateButtons() {
   cancel_->setEnabled(busy);
   import_->setEnabled(!busy);
   if (entry) {
-    details_->setText(
-        tr("%1\nLicence: %2\nFolder: %3")
-            .arg(
-                QString::fromStdString(entry->manifest.title),
-                QString::fromStdString(entry->manifest.license.empty() ? "unknown" : entry->manifest.license),
-                QString::fromStdString(library_.modelDirectory(entry->manifest.name).string())));
+    details_->setText(tr("%1\nLicence: %2\nFolder: %3\n%4")
+                          .arg(QString::fromStdString(entry->manifest.title),
+                               QString::fromStdString(
+                                   entry->manifest.license.empty() ? "unknown" : entry->manifest.license),
+                               QString::fromStdString(library_.modelDirectory(entry->manifest.name).string()),
+                               QString::fromStdString(verificationSummary(entry->manifest))));
   } else if (!name.isEmpty()) {
     details_->setText(tr("Imported model, in %1")
                           .arg(QString::fromStdString(library_.modelDirectory(name.toStdString()).string())));

@@ -30,6 +30,7 @@ class ModelManagerDialog : public QDialog {
   void selectModel(const QString& name);
   bool isBusy() const;
   QString statusText() const;
+  QString detailsText() const;  // about the selected model
 
   // Starts downloading the model; false when busy or unknown.
   bool download(const QString& name);

@@ -127,13 +127,20 @@ int listModels(const ModelLibrary& library) {
   std::cout << "  " << std::left << std::setw(int(nameWidth) + 2) << "NAME" << std::setw(15) << "STATE"
             << std::setw(10) << "SIZE"
             << "TITLE\n";
+  bool anyPrefixOnly = false;
   for (const auto& s : statuses) {
     std::cout << (s.name == kDefaultModelName ? "* " : "  ") << std::left << std::setw(int(nameWidth) + 2)
-              << s.name << std::setw(15) << stateText(s) << std::setw(10) << sizeText(s) << s.title << "\n";
+              << s.name << std::setw(15) << stateText(s) << std::setw(10) << sizeText(s) << s.title
+              << (s.sha256PrefixOnly ? " [SHA-256 prefix only]" : "") << "\n";
     if (s.state == InstallState::Installed)
       std::cout << "  " << std::string(nameWidth + 2, ' ') << s.weightsPath.string() << "\n";
+    anyPrefixOnly = anyPrefixOnly || s.sha256PrefixOnly;
   }
   std::cout << "\n* the default model. Install one with: impasto-cli models download NAME\n";
+  // Users should know which files are only weakly pinned.
+  if (anyPrefixOnly)
+    std::cout << "[SHA-256 prefix only] the publisher gives only a prefix of the file's SHA-256: only that "
+                 "prefix is checked, and a download larger than the stated size bound is refused.\n";
   return 0;
 }
 

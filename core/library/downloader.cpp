@@ -1,6 +1,7 @@
 #include "core/library/downloader.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,10 +16,11 @@
 #include <thread>
 #include <utility>
 
-#include "core/util/error.h"
-#include "core/util/version.h"
+#include "core/io/private_file.h"
 #include "core/library/sha256.h"
+#include "core/util/error.h"
 #include "core/util/text.h"
+#include "core/util/version.h"
 
 namespace impasto {
 namespace {
@@ -87,11 +89,6 @@ class ProgressTracker {
   std::int64_t received_ = 0;
 };
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
 // The state of one HTTP request, shared with libcurl's callbacks.
 struct Transfer {
   CURL* curl = nullptr;
@@ -101,6 +98,7 @@ struct Transfer {
   std::int64_t offset = 0;  // bytes in the .part when the request was sent
   std::int64_t written = 0;
   std::int64_t expectedSize = 0;
+  std::int64_t limit = 0;  // most bytes the whole file may have; 0: no limit
   bool bodyStarted = false;
   bool restartedFromZero = false;
   std::int64_t rangeStart = -1;     // from Content-Range
@@ -108,6 +106,7 @@ struct Transfer {
   std::int64_t contentLength = -1;
   std::string failure;       // why a callback stopped the transfer
   bool writeFailed = false;  // our disk, not the server, is the problem
+  bool tooLarge = false;     // the server sent (or announced) more than limit
   ProgressTracker* progress = nullptr;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -143,6 +142,17 @@ std::size_t onHeader(char* buffer, std::size_t size, std::size_t count, void* us
   return bytes;
 }
 
+// Stops a server that sends more than the file can have: it would fill the
+// disk, and the extra bytes can never pass the checks afterwards.
+bool exceedsLimit(Transfer& t, std::int64_t total, const char* what) {
+  if (t.limit <= 0 || total <= t.limit) return false;
+  t.tooLarge = true;
+  t.failure = "the server " + std::string(what) + " " + std::to_string(total) + " bytes, more than " +
+              (t.expectedSize > 0 ? "the expected " : "the stated upper bound of ") +
+              std::to_string(t.limit) + "; the download was stopped and its partial file deleted";
+  return true;
+}
+
 std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const std::size_t bytes = size * count;
@@ -158,9 +168,9 @@ std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) 
           return 0;
         }
       } else {
-        // The server ignored the Range header and sends the whole file: start over.
-        t.file.reset(std::fopen(t.part.c_str(), "wb"));
-        if (!t.file) {
+        // The server ignored the Range header and sends the whole file: start
+        // over in the same file (it appends, so writes go to the new end, 0).
+        if (std::fflush(t.file.get()) != 0 || ::ftruncate(fileno(t.file.get()), 0) != 0) {
           t.failure = "cannot write " + t.part.string() + ": " + std::strerror(errno);
           t.writeFailed = true;
           return 0;
@@ -172,7 +182,12 @@ std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) 
     } else if (t.announcedTotal == 0 && t.contentLength >= 0) {
       t.announcedTotal = t.offset + t.contentLength;
     }
+    // Only HTTP's announcement is reliable: for file:// with a range, libcurl
+    // reports the whole file's length as Content-Length.
+    if (t.http && exceedsLimit(t, t.announcedTotal, "announced")) return 0;
   }
+  // Checked before writing, so the .part never holds more than the file can.
+  if (exceedsLimit(t, t.offset + t.written + std::int64_t(bytes), "sent at least")) return 0;
   if (std::fwrite(data, 1, bytes, t.file.get()) != bytes) {
     t.failure = "cannot write " + t.part.string() + ": " + std::strerror(errno);
     t.writeFailed = true;
@@ -256,23 +271,48 @@ void setProtocols(CURL* curl) {
 #endif
 }
 
+// The .part to write: a new one created exclusively, or our own earlier one to
+// resume. Never a symlink or file someone planted at the name.
+FilePtr openPart(const fs::path& part) {
+  std::error_code ec;
+  // symlink_status: a dangling symlink counts as something there. A name
+  // planted between this check and the open makes the exclusive create fail.
+  if (fs::exists(fs::symlink_status(part, ec))) return openOwnFileForAppend(part);
+  return createFileExclusively(part);
+}
+
+// The bytes of a .part that is a plain file; 0 for anything else (a planted
+// symlink is never followed, even to read its target's size).
+std::int64_t partSize(const fs::path& part) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(part, ec))) return 0;
+  const auto size = fs::file_size(part, ec);
+  return ec ? 0 : std::int64_t(size);
+}
+
+std::int64_t sizeOf(std::FILE* file) {
+  struct stat info {};
+  return ::fstat(fileno(file), &info) == 0 ? std::int64_t(info.st_size) : 0;
+}
+
+// The most bytes the file may have: its exact size, else the stated bound.
+std::int64_t sizeLimit(std::int64_t expectedSize, const DownloadOptions& options) {
+  return expectedSize > 0 ? expectedSize : std::max<std::int64_t>(options.maxSize, 0);
+}
+
 AttemptResult attempt(const std::string& url, const fs::path& part, std::int64_t expectedSize,
                       const DownloadOptions& options, ProgressTracker& progress) {
-  std::error_code ec;
-  const std::int64_t existing = fs::exists(part, ec) ? std::int64_t(fs::file_size(part, ec)) : 0;
-  if (expectedSize > 0 && existing == expectedSize) return {Outcome::Complete, {}, 0};
-
   Transfer t;
+  t.file = openPart(part);
+  const std::int64_t existing = sizeOf(t.file.get());
+  if (expectedSize > 0 && existing == expectedSize) return {Outcome::Complete, {}, 0};
   t.part = part;
   t.offset = existing;
   t.expectedSize = expectedSize;
+  t.limit = sizeLimit(expectedSize, options);
   t.progress = &progress;
   t.cancel = options.cancel;
   t.http = lowerCase(url.substr(0, 4)) == "http";
-  t.file.reset(std::fopen(part.c_str(), existing > 0 ? "ab" : "wb"));
-  if (!t.file)
-    throw Error(ErrorKind::Output, "Cannot write " + part.string() + ": " + std::strerror(errno) +
-                                       ". Check that the folder exists and is writable.");
 
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) throw Error(ErrorKind::Internal, "libcurl could not create a transfer.");
@@ -324,6 +364,11 @@ AttemptResult attempt(const std::string& url, const fs::path& part, std::int64_t
     throw Error(ErrorKind::Output,
                 "Download of " + fileNameOf(part) + " stopped: " + t.failure +
                     ". Free some disk space or choose another folder (IMPASTO_MODEL_DIR).");
+  if (t.tooLarge) {
+    // Never resume from these bytes: they may not be a prefix of the real file.
+    std::error_code ec;
+    fs::remove(part, ec);
+  }
   if (!t.failure.empty()) {
     result.outcome = Outcome::NextUrl;
     result.reason = t.failure;
@@ -362,8 +407,7 @@ bool sleepUnlessCancelled(std::chrono::milliseconds delay, const std::atomic<boo
 }
 
 [[noreturn]] void throwCancelled(const fs::path& destination, const fs::path& part) {
-  std::error_code ec;
-  const auto kept = fs::exists(part, ec) ? std::int64_t(fs::file_size(part, ec)) : 0;
+  const std::int64_t kept = partSize(part);
   throw Error(ErrorKind::Cancelled, "Download of " + fileNameOf(destination) + " cancelled. The " +
                                         formatByteSize(kept) + " received so far are kept in " +
                                         part.string() + "; downloading again resumes from there.");
@@ -407,7 +451,6 @@ std::string applyMirror(const std::string& url, const std::string& mirror) {
   return base + path;
 }
 
-
 std::string effectiveMirror(const std::string& explicitMirror) {
   if (!explicitMirror.empty()) return explicitMirror;
   const char* env = std::getenv("IMPASTO_MODEL_MIRROR");
@@ -425,7 +468,8 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
 
   std::error_code ec;
   if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
-  if (fs::exists(part, ec) && expectedSize > 0 && std::int64_t(fs::file_size(part, ec)) > expectedSize)
+  const std::int64_t limit = sizeLimit(expectedSize, options);
+  if (limit > 0 && partSize(part) > limit)
     fs::remove(part, ec);  // longer than the file can be: not a prefix of it
 
   const std::string mirror = effectiveMirror(options.mirror);
@@ -444,9 +488,7 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
     auto delay = options.retryDelay;
     bool retriedFromZero = false;
     while (true) {
-      std::error_code sizeError;
-      const std::int64_t before =
-          fs::exists(part, sizeError) ? std::int64_t(fs::file_size(part, sizeError)) : 0;
+      const std::int64_t before = partSize(part);
       progress.set(before, expectedSize);
       AttemptResult result = attempt(url, part, expectedSize, options, progress);
       if (result.outcome == Outcome::Cancelled) throwCancelled(destination, part);
@@ -499,7 +541,7 @@ void downloadFile(const std::vector<std::string>& urls, std::int64_t expectedSiz
   }
 
   // Nothing partial is worth keeping when every URL failed before sending a byte.
-  if (fs::exists(part, ec) && fs::file_size(part, ec) == 0) fs::remove(part, ec);
+  if (fs::is_regular_file(fs::symlink_status(part, ec)) && partSize(part) == 0) fs::remove(part, ec);
   std::string message = "Could not download " + fileNameOf(destination) + ":";
   for (const auto& failure : failures) message += "\n  " + failure;
   throw Error(ErrorKind::Network, message);

@@ -33,6 +33,9 @@ struct DownloadOptions {
   long connectTimeoutSeconds = 30;
   long lowSpeedBytesPerSecond = 1024;
   long lowSpeedSeconds = 60;
+  // An upper bound on the file's size, for files whose exact size is not
+  // published (only used when expectedSize is 0; 0: no bound).
+  std::int64_t maxSize = 0;
 };
 
 // Downloads one file to `destination`, trying `urls` in order.
@@ -45,6 +48,13 @@ struct DownloadOptions {
 // expectedSha256 is not empty) are checked, and the .part is renamed over
 // destination, so destination only ever holds a verified file. A file that
 // fails the check is deleted.
+//
+// A server cannot make the file larger than it can be: a transfer that would
+// take the .part past expectedSize (or options.maxSize when the size is not
+// known) is stopped at once, in the write callback, and the .part deleted.
+// The .part is created with O_EXCL and resumed only when it is our own
+// regular file: a symlink or another user's file at its name is refused
+// (Error(Output)) and left as it is.
 //
 // Proxies: libcurl's defaults are kept, so http_proxy, https_proxy, ALL_PROXY
 // and no_proxy from the environment are honoured.

@@ -19,11 +19,12 @@
 #include <sstream>
 
 #include "core/io/atomic_file.h"
+#include "core/io/private_file.h"
+#include "core/library/sha256.h"
 #include "core/models/embedded_files.h"
-#include "core/util/error.h"
 #include "core/models/layers.h"
 #include "core/models/model.h"
-#include "core/library/sha256.h"
+#include "core/util/error.h"
 #include "core/util/json_depth.h"
 #include "core/util/text.h"
 
@@ -85,7 +86,7 @@ class FolderLock {
  public:
   FolderLock(const fs::path& dir, const std::string& model) {
     const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd_ < 0)
       throw Error(ErrorKind::Output, "Cannot write in the model folder " + dir.string() + ": " +
                                          std::strerror(errno) +
@@ -108,26 +109,23 @@ class FolderLock {
 };
 
 // A scratch folder inside the cache (same file system, so its files can be
-// renamed into place) that is removed whatever happens.
-class StagingFolder {
+// renamed into place) that is removed whatever happens. Made by mkdtemp: a
+// predictable name could be planted beforehand to redirect the copies.
+class StagingFolder : public PrivateTempDir {
  public:
   StagingFolder(const fs::path& cacheDir, const std::string& name)
-      : path_(cacheDir / (".import-" + name + "-" + std::to_string(::getpid()))) {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    createDirectories(path_);
-  }
-  ~StagingFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  StagingFolder(const StagingFolder&) = delete;
-  StagingFolder& operator=(const StagingFolder&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+      : PrivateTempDir(cacheDir, ".import-" + name + "-") {}
 };
+
+// Why a file of `size` bytes cannot be `file`, or "" when it can be.
+std::string sizeProblem(const ModelFile& file, std::int64_t size) {
+  if (file.size > 0 && size != file.size)
+    return "wrong size: " + std::to_string(size) + " bytes, expected " + std::to_string(file.size);
+  if (file.maxSize > 0 && size > file.maxSize)
+    return "too large: " + std::to_string(size) + " bytes, more than the stated bound of " +
+           std::to_string(file.maxSize);
+  return {};
+}
 
 void copyFile(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -143,6 +141,36 @@ void moveInto(const fs::path& from, const fs::path& to) {
   if (ec)
     throw Error(ErrorKind::Output,
                 "Cannot move " + from.string() + " to " + to.string() + ": " + ec.message());
+}
+
+// Puts the files `names` from `staged` into `dir` in place of everything dir
+// holds now (but its .lock). The old files wait in `aside` until all the new
+// ones are in, and go back if one cannot be moved: a failure never leaves the
+// model folder empty or half replaced.
+void replaceFolderContents(const fs::path& dir, const fs::path& staged, const std::vector<std::string>& names,
+                           const fs::path& aside) {
+  std::vector<fs::path> old;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename() != ".lock") old.push_back(it->path().filename());
+  if (ec)
+    throw Error(ErrorKind::Output, "Cannot read the model folder " + dir.string() + ": " + ec.message());
+  std::vector<fs::path> movedAside, movedIn;
+  try {
+    for (const auto& entry : old) {
+      moveInto(dir / entry, aside / entry);
+      movedAside.push_back(entry);
+    }
+    for (const auto& name : names) {
+      moveInto(staged / name, dir / name);
+      movedIn.push_back(name);
+    }
+  } catch (const Error&) {
+    std::error_code ignored;
+    for (const auto& entry : movedIn) fs::remove_all(dir / entry, ignored);
+    for (const auto& entry : movedAside) fs::rename(aside / entry, dir / entry, ignored);
+    throw;
+  }
 }
 
 // The shard files a TensorFlow.js model.json names (weightsManifest[].paths[]).
@@ -191,6 +219,31 @@ fs::path homeDirectory() {
 }
 
 }  // namespace
+
+std::string verificationSummary(const ModelManifest& manifest) {
+  const auto& files = manifest.files;
+  if (files.empty()) return "No files are listed, so nothing is checked.";
+  const bool full = std::all_of(files.begin(), files.end(),
+                                [](const ModelFile& f) { return f.size > 0 && f.sha256.size() == 64; });
+  if (full) return "Checked: the exact size and the full SHA-256 of every file.";
+  std::string text = "Checked:";
+  for (const auto& f : files) {
+    text += (&f == &files.front() ? " " : "; ") + f.name + ": ";
+    if (f.sha256.empty())
+      text += "no checksum";
+    else if (f.sha256PrefixOnly())
+      text += "only the SHA-256 prefix " + f.sha256 + " (all the publisher gives)";
+    else
+      text += "the full SHA-256";
+    if (f.size > 0)
+      text += ", exact size";
+    else if (f.maxSize > 0)
+      text += ", at most " + formatByteSize(f.maxSize) + " (a larger download is refused)";
+    else
+      text += ", size not bounded";
+  }
+  return text + ".";
+}
 
 RegistryEntry makeRegistryEntry(const std::string& json, const std::string& origin) {
   RegistryEntry entry;
@@ -287,6 +340,8 @@ std::vector<ModelStatus> ModelLibrary::list() const {
     status.title = entry.manifest.title;
     status.downloadSize = entry.downloadSize;
     status.downloadSizeExact = entry.downloadSizeExact;
+    status.sha256PrefixOnly = std::any_of(entry.manifest.files.begin(), entry.manifest.files.end(),
+                                          [](const ModelFile& f) { return f.sha256PrefixOnly(); });
     status.directory = modelDirectory(status.name);
     status.weightsPath = weightsPathOf(entry.manifest, status.directory);
     bool all = true;
@@ -387,6 +442,7 @@ fs::path ModelLibrary::install(const std::string& name, const DownloadProgressFn
     DownloadOptions options;
     options.cancel = cancel;
     options.mirror = mirror;
+    options.maxSize = file->maxSize;
     if (progress) {
       options.progress = [&, completedBefore = completed](std::int64_t done, std::int64_t total, double rate,
                                                           double) {
@@ -450,12 +506,10 @@ fs::path ModelLibrary::importRegistryFiles(const RegistryEntry& entry, const fs:
                                       ". Put all its files in one folder and import again.");
   for (const auto& f : entry.manifest.files) {
     const fs::path path = source / f.name;
-    const std::int64_t size = fileSizeOr(path, -1);
-    if (f.size > 0 && size != f.size)
+    if (const std::string problem = sizeProblem(f, fileSizeOr(path, -1)); !problem.empty())
       throw Error(ErrorKind::Model,
-                  path.string() + " is " + std::to_string(size) + " bytes, but '" + entry.manifest.name +
-                      "' needs " + std::to_string(f.size) +
-                      ": the file is incomplete or a different one. Nothing was installed.");
+                  path.string() + " cannot be the file '" + entry.manifest.name + "' needs (" + problem +
+                      "): the file is incomplete or a different one. Nothing was installed.");
     if (f.sha256.empty()) continue;
     const std::string digest = sha256File(path);
     if (!sha256Matches(f.sha256, digest))
@@ -535,13 +589,12 @@ fs::path ModelLibrary::importCustom(const fs::path& file, const fs::path& manife
   writeFileAtomically(manifestPathFor(stagedWeights), manifestText);
   validateModelFile(stagedWeights);
 
-  // Replaces an earlier import of the same name completely: its stale files
-  // must not linger beside the new ones.
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().filename() != ".lock") fs::remove_all(it->path(), ec);
-  for (const auto& fileName : fileNames) moveInto(staging.path() / fileName, dir / fileName);
-  moveInto(manifestPathFor(stagedWeights), manifestPathFor(dir / file.filename()));
+  // Replaces an earlier import of the same name completely (its stale files
+  // must not linger beside the new ones), but only now that the new copy has
+  // passed every check, and keeping the old one until the new one is in.
+  fileNames.push_back(manifestPathFor(stagedWeights).filename().string());
+  PrivateTempDir previous(cacheDir_, ".previous-" + name + "-");
+  replaceFolderContents(dir, staging.path(), fileNames, previous.path());
   return dir / file.filename();
 }
 
@@ -552,9 +605,8 @@ std::vector<FileCheck> ModelLibrary::verify() const {
     const std::int64_t size = fileSizeOr(path, -1);
     if (size < 0) {
       result.problem = "missing";
-    } else if (file.size > 0 && size != file.size) {
-      result.problem =
-          "wrong size: " + std::to_string(size) + " bytes, expected " + std::to_string(file.size);
+    } else if (std::string problem = sizeProblem(file, size); !problem.empty()) {
+      result.problem = std::move(problem);
     } else if (!file.sha256.empty()) {
       const std::string digest = sha256File(path);
       if (!sha256Matches(file.sha256, digest))

@@ -39,6 +39,7 @@ struct ModelStatus {
   InstallState state = InstallState::NotInstalled;
   std::int64_t downloadSize = 0;  // 0 when unknown
   bool downloadSizeExact = true;
+  bool sha256PrefixOnly = false;  // a file's publisher gives only a hash prefix
   std::int64_t bytesPresent = 0;  // installed files plus partial downloads
   std::filesystem::path directory;
   std::filesystem::path weightsPath;  // what loadModelFile takes
@@ -122,6 +123,11 @@ class ModelLibrary {
 
 // The name that goes beside a weights file so loadModelFile reads it.
 std::filesystem::path manifestPathFor(const std::filesystem::path& weightsPath);
+
+// One sentence on what a download or import of this model is checked against:
+// the exact size and full SHA-256, or only a SHA-256 prefix and a size bound
+// (where the publisher gives no more). Shown by the model manager.
+std::string verificationSummary(const ModelManifest& manifest);
 
 // ModelLibrary().resolveModelArgument(nameOrPath), with the default cache.
 std::filesystem::path resolveModelArgument(const std::string& nameOrPath);

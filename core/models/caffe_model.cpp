@@ -1,10 +1,8 @@
 #include "core/models/caffe_model.h"
 
-#include <unistd.h>
+#include <cstdio>
 
-#include <atomic>
-#include <fstream>
-
+#include "core/io/private_file.h"
 #include "core/models/dnn_layers.h"
 #include "core/models/embedded_files.h"
 #include "core/util/error.h"
@@ -17,28 +15,23 @@ namespace {
 
 // OpenCV reads a prototxt from a file or reads both parts from memory; a built-in
 // prototxt goes through a private temporary file, so the weights (over 500 MB
-// for VGG) are still read straight from their file.
+// for VGG) are still read straight from their file. The file sits in a fresh
+// mkdtemp folder (mode 0700, unpredictable name) and is created with O_EXCL:
+// nothing planted in a shared /tmp can redirect or read the write.
 class TemporaryCopy {
  public:
-  TemporaryCopy(std::string_view name, std::string_view text) {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("impasto-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::string(name));
-    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), std::streamsize(text.size()));
-    if (!out.flush())
-      throw Error(ErrorKind::Output, "Cannot write a temporary file in " + path_.parent_path().string() +
-                                         "; check that it exists, is writable and has free space (or set TMPDIR)");
+  TemporaryCopy(std::string_view name, std::string_view text)
+      : dir_(fs::temp_directory_path(), "impasto-caffe-"), path_(dir_.path() / std::string(name)) {
+    const FilePtr out = createFileExclusively(path_);
+    if (std::fwrite(text.data(), 1, text.size(), out.get()) != text.size() || std::fflush(out.get()) != 0)
+      throw Error(ErrorKind::Output,
+                  "Cannot write a temporary file in " + dir_.path().string() +
+                      "; check that it exists, is writable and has free space (or set TMPDIR)");
   }
-  ~TemporaryCopy() {
-    std::error_code ec;
-    fs::remove(path_, ec);
-  }
-  TemporaryCopy(const TemporaryCopy&) = delete;
-  TemporaryCopy& operator=(const TemporaryCopy&) = delete;
   const fs::path& path() const { return path_; }
 
  private:
+  PrivateTempDir dir_;  // removed with the file when the copy goes
   fs::path path_;
 };
 

@@ -132,6 +132,14 @@ Preprocessing parseInput(const FieldReader& in) {
   return p;
 }
 
+// A file size in bytes; 0 when absent.
+std::int64_t byteCount(const FieldReader& f, const std::string& field) {
+  if (!f.has(field)) return 0;
+  const json& v = f.at(field);
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 0) f.fail(field, "must be a byte count");
+  return v.get<std::int64_t>();
+}
+
 ModelFile parseFile(const FieldReader& f) {
   ModelFile file;
   file.name = f.string("name", true);
@@ -139,11 +147,9 @@ ModelFile parseFile(const FieldReader& f) {
       file.name.find('\\') != std::string::npos || file.name == "." || file.name == "..")
     f.fail("name", "must be a plain file name");
   file.urls = f.strings("urls");
-  if (f.has("size")) {
-    const json& v = f.at("size");
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0) f.fail("size", "must be a byte count");
-    file.size = v.get<std::int64_t>();
-  }
+  file.size = byteCount(f, "size");
+  file.maxSize = byteCount(f, "max_size");
+  if (file.maxSize > 0 && file.size > file.maxSize) f.fail("max_size", "is smaller than \"size\"");
   file.sha256 = f.string("sha256");
   const bool hex = std::all_of(file.sha256.begin(), file.sha256.end(),
                                [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
@@ -278,6 +284,7 @@ std::string manifestToJson(const ModelManifest& m) {
       json file = {{"name", f.name}, {"urls", f.urls}};
       if (f.size > 0) file["size"] = f.size;
       if (!f.sha256.empty()) file["sha256"] = f.sha256;
+      if (f.maxSize > 0) file["max_size"] = f.maxSize;
       files.push_back(file);
     }
     doc["files"] = files;

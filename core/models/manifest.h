@@ -18,12 +18,24 @@ struct Preprocessing {
   std::array<float, 3> std{1.f, 1.f, 1.f};
 };
 
-// One file of a model in the built-in registry.
+// One file of a model in the built-in registry ("files" in a manifest):
+//   "name"     file name in the cache
+//   "urls"     tried in order
+//   "size"     exact byte count; a download stops as soon as it would exceed it
+//   "sha256"   the full hex digest (64 digits), or only the prefix a publisher
+//              gives (torchvision-style names carry 8 digits); with a prefix,
+//              only the prefix is checked, and `models list` says so
+//   "max_size" an upper bound for a file whose exact size is not published: a
+//              download that would exceed it is refused
 struct ModelFile {
-  std::string name;               // file name in the cache
-  std::vector<std::string> urls;  // tried in order
-  std::int64_t size = 0;          // bytes, 0 when unknown
-  std::string sha256;             // full hex digest, or a prefix of it
+  std::string name;
+  std::vector<std::string> urls;
+  std::int64_t size = 0;     // bytes, 0 when unknown
+  std::string sha256;        // full hex digest, or a prefix of it
+  std::int64_t maxSize = 0;  // bytes, 0 when no bound is stated
+
+  // True when only a prefix of the SHA-256 is known and checked.
+  bool sha256PrefixOnly() const { return !sha256.empty() && sha256.size() < 64; }
 };
 
 // One layer of a sequential network that a manifest describes ("topology"),

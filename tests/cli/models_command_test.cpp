@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const fs::path kSharedTfjs = test::sharedDir() / "models" / "darknet-reference" / "tfjs";
 
@@ -57,6 +58,24 @@ TEST_F(ModelsCommandTest, ListShowsTheBuiltInModelsAndTheDefault) {
   EXPECT_THAT(r.output, HasSubstr("not installed"));
 }
 
+TEST_F(ModelsCommandTest, ListSaysWhichModelsAreCheckedByAHashPrefixOnly) {
+  const auto r = run("list");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  // The line of each model, from its name to the end of the line.
+  const auto line = [&](const std::string& name) {
+    const auto start = r.output.find(" " + name + " ");
+    return start == std::string::npos ? std::string()
+                                      : r.output.substr(start, r.output.find('\n', start) - start);
+  };
+  EXPECT_THAT(line("vgg19"), HasSubstr("[SHA-256 prefix only]"));
+  EXPECT_THAT(line("vgg16"), HasSubstr("[SHA-256 prefix only]"));
+  EXPECT_THAT(line("vgg19-torchvision"), Not(HasSubstr("prefix")));
+  EXPECT_THAT(line("darknet-reference"), Not(HasSubstr("prefix")));
+  EXPECT_THAT(r.output,
+              HasSubstr("only that prefix is checked, and a download larger than the stated size bound "
+                        "is refused"));
+}
+
 TEST_F(ModelsCommandTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run("").exitCode, 2);
   EXPECT_EQ(run("frobnicate").exitCode, 2);
@@ -96,6 +115,32 @@ TEST_F(ModelsCommandTest, UnreachableMirrorExitsWithFourAndExplainsWhatToDo) {
   EXPECT_THAT(r.output, HasSubstr("HTTP 404"));
   EXPECT_THAT(r.output, HasSubstr("impasto-cli models import FOLDER/model.json"));
   EXPECT_THAT(r.output, HasSubstr((cache_ / "darknet-reference").string()));
+}
+
+TEST_F(ModelsCommandTest, AServerSendingMoreThanTheFileHasIsStoppedAndLeavesNothing) {
+  // darknet-reference's model.json has an exact size in the registry; this
+  // server streams 64 MB in its place, with no Content-Length to warn of it.
+  const RegistryEntry* entry = nullptr;
+  const auto registry = builtinRegistry();
+  for (const auto& e : registry)
+    if (e.manifest.name == "darknet-reference") entry = &e;
+  if (entry == nullptr) GTEST_SKIP() << "no darknet-reference in the registry";
+  const ModelFile& file = entry->manifest.files.front();
+  ASSERT_GT(file.size, 0);
+  const std::string& url = file.urls.front();
+  const std::string path = url.substr(url.find('/', url.find("://") + 3));
+  test::HttpTestServer server;
+  server.addFile(path, std::string(64 << 20, '{'));
+  server.omitLength(path);
+
+  const auto r = run("download darknet-reference --mirror " + server.baseUrl());
+  EXPECT_EQ(r.exitCode, 4) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("more than the expected " + std::to_string(file.size)));
+  const auto requests = server.finishedRequests();
+  ASSERT_EQ(requests.size(), 1u) << "a file that is too large is not retried";
+  EXPECT_LT(requests[0].bodyBytesSent, 32 << 20);
+  EXPECT_FALSE(fs::exists(cache_ / "darknet-reference" / file.name));
+  EXPECT_FALSE(fs::exists(cache_ / "darknet-reference" / (file.name + ".part")));
 }
 
 TEST_F(ModelsCommandTest, DownloadListVerifyAndImportDarknetReference) {

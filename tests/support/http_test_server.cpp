@@ -108,6 +108,11 @@ void HttpTestServer::ignoreRange(const std::string& path, bool ignore) {
     ignoreRange_.erase(path);
 }
 
+void HttpTestServer::omitLength(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  omitLength_.insert(path);
+}
+
 void HttpTestServer::throttle(std::int64_t chunkBytes, int pauseMs) {
   std::lock_guard<std::mutex> lock(mutex_);
   throttleChunk_ = chunkBytes;
@@ -116,6 +121,15 @@ void HttpTestServer::throttle(std::int64_t chunkBytes, int pauseMs) {
 
 std::vector<HttpTestServer::Request> HttpTestServer::requests() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+
+std::vector<HttpTestServer::Request> HttpTestServer::finishedRequests(std::chrono::seconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const bool allOver = responseOver_.wait_for(lock, timeout, [&] {
+    return std::all_of(requests_.begin(), requests_.end(), [](const Request& r) { return r.finished; });
+  });
+  if (!allOver) throw std::runtime_error("HttpTestServer: a response did not end in time");
   return requests_;
 }
 
@@ -171,6 +185,7 @@ void HttpTestServer::handle(int socket) {
   int status = 200;
   std::int64_t cutAfter = -1;
   bool honourRange = true;
+  bool sendLength = true;
   std::int64_t chunk = 0;
   int pauseMs = 0;
   {
@@ -187,6 +202,7 @@ void HttpTestServer::handle(int socket) {
       cuts_.erase(c);
     }
     honourRange = ignoreRange_.count(target) == 0;
+    sendLength = omitLength_.count(target) == 0;
     chunk = throttleChunk_;
     pauseMs = throttlePauseMs_;
   }
@@ -213,24 +229,43 @@ void HttpTestServer::handle(int socket) {
     response << "HTTP/1.1 " << status << " " << reasonPhrase(status) << "\r\n";
   }
   if (status != 416) {
-    response << "Content-Length: " << std::int64_t(body.size()) - begin
-             << "\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+    if (sendLength) response << "Content-Length: " << std::int64_t(body.size()) - begin << "\r\n";
+    response << "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
   }
   request.status = status;
+  std::size_t index = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    index = requests_.size();
     requests_.push_back(request);
   }
+  std::int64_t sent = 0;
+  // Recorded however the response ends, so tests can check how much a client took.
+  struct RecordSent {
+    HttpTestServer& server;
+    std::size_t index;
+    const std::int64_t& sent;
+    ~RecordSent() {
+      {
+        std::lock_guard<std::mutex> lock(server.mutex_);
+        server.requests_[index].bodyBytesSent = sent;
+        server.requests_[index].finished = true;
+      }
+      server.responseOver_.notify_all();
+    }
+  } record{*this, index, sent};
   const std::string headers = response.str();
   if (!sendAll(socket, headers.data(), headers.size())) return;
   if (method == "HEAD" || status == 416) return;
 
   std::int64_t end = std::int64_t(body.size());
   if (cutAfter >= 0) end = std::min(end, begin + cutAfter);
-  const std::int64_t step = chunk > 0 ? chunk : end - begin;
+  // Unthrottled bodies go in 64 KB pieces so bodyBytesSent stays accurate.
+  const std::int64_t step = chunk > 0 ? chunk : 64 * 1024;
   for (std::int64_t at = begin; at < end && !stopping_; at += step) {
     const std::int64_t n = std::min(step, end - at);
     if (!sendAll(socket, body.data() + at, std::size_t(n))) return;
+    sent += n;
     if (pauseMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pauseMs));
   }
   // A cut simply closes the connection early: the client sees a body shorter

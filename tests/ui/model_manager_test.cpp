@@ -1,18 +1,19 @@
 // The model manager against a library in a scratch folder: it lists the
 // built-in models, reports a download that cannot connect clearly, and
 // imports a model file.
+#include <gtest/gtest.h>
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSignalSpy>
-#include <gtest/gtest.h>
 
-#include "core/util/error.h"
 #include "core/library/model_library.h"
-#include "ui/model_catalog.h"
-#include "ui/model_manager_dialog.h"
+#include "core/util/error.h"
 #include "tests/support/test_paths.h"
 #include "tests/ui/ui_test_support.h"
+#include "ui/model_catalog.h"
+#include "ui/model_manager_dialog.h"
 
 namespace impasto {
 namespace {
@@ -52,6 +53,17 @@ TEST(ModelManagerDialogTest, AnOfflineDownloadFailsWithAMessage) {
   EXPECT_FALSE(message.isEmpty());
   EXPECT_EQ(dialog.statusText(), message);
   EXPECT_FALSE(library.isInstalled("darknet-reference"));
+}
+
+TEST(ModelManagerDialogTest, DetailsSayWhatADownloadIsCheckedAgainst) {
+  const ModelLibrary library(freshLibraryDir("details"));
+  ModelManagerDialog dialog(library);
+  dialog.selectModel(QStringLiteral("vgg19"));
+  EXPECT_TRUE(dialog.detailsText().contains(QStringLiteral("only the SHA-256 prefix d01eb7cb")))
+      << dialog.detailsText().toStdString();
+  dialog.selectModel(QStringLiteral("vgg19-torchvision"));
+  EXPECT_TRUE(dialog.detailsText().contains(QStringLiteral("the exact size and the full SHA-256")))
+      << dialog.detailsText().toStdString();
 }
 
 TEST(ModelManagerDialogTest, ImportsAModelFile) {

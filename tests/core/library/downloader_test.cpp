@@ -1,18 +1,19 @@
 #include "core/library/downloader.h"
-#include "core/util/text.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "core/util/error.h"
 #include "core/library/sha256.h"
+#include "core/util/error.h"
+#include "core/util/text.h"
 #include "tests/support/http_test_server.h"
 #include "tests/support/test_support.h"
 
@@ -240,6 +241,118 @@ TEST_F(DownloaderTest, CancelledBeforeStartingDoesNothing) {
   options_.cancel = &cancel;
   EXPECT_THROW(downloadFile({server_.url("/models/weights.bin")}, 0, "", dest(), options_), Error);
   EXPECT_EQ(server_.requests().size(), 0u);
+  EXPECT_FALSE(fs::exists(dest()));
+}
+
+// A hostile or broken server streams 48 MB for a file that has 600 KB.
+class OversizedDownloadTest : public DownloaderTest {
+ protected:
+  static constexpr std::int64_t kHuge = 48 << 20;
+
+  void SetUp() override {
+    DownloaderTest::SetUp();
+    // Filler, not random: what matters is that it never ends in time.
+    server_.addFile("/models/huge.bin", body_ + std::string(std::size_t(kHuge) - body_.size(), 'x'));
+  }
+
+  // Downloads /models/huge.bin, watching how large the .part ever gets, and
+  // returns the error it must end with.
+  Error downloadHuge(std::int64_t expectedSize) {
+    options_.progress = [&](std::int64_t, std::int64_t, double, double) {
+      std::error_code ec;
+      largestPart_ = std::max(largestPart_, std::int64_t(fs::file_size(part(), ec)));
+    };
+    const auto start = std::chrono::steady_clock::now();
+    Error error = test::captureError(
+        [&] { downloadFile({server_.url("/models/huge.bin")}, expectedSize, "", dest(), options_); });
+    elapsed_ = std::chrono::steady_clock::now() - start;
+    return error;
+  }
+
+  // The client stopped early: the server could not push the 48 MB (the
+  // slack is what loopback socket buffers take in), nothing is left behind.
+  void expectStoppedEarly(std::int64_t limit) {
+    const auto requests = server_.finishedRequests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_LT(requests[0].bodyBytesSent, limit + (16 << 20));
+    EXPECT_LE(largestPart_, limit);
+    EXPECT_LT(elapsed_, std::chrono::seconds(60)) << "finishes at all (a generous bound, not a timing)";
+    EXPECT_FALSE(fs::exists(dest()));
+    EXPECT_FALSE(fs::exists(fs::symlink_status(part()))) << "a .part that could poison a resume";
+  }
+
+  std::int64_t largestPart_ = 0;
+  std::chrono::steady_clock::duration elapsed_{};
+};
+
+TEST_F(OversizedDownloadTest, StreamWithoutLengthIsStoppedAtTheExpectedSize) {
+  server_.omitLength("/models/huge.bin");
+  const std::int64_t expected = std::int64_t(body_.size());
+  const Error e = downloadHuge(expected);
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  const std::string message = e.what();
+  EXPECT_NE(message.find(server_.url("/models/huge.bin")), std::string::npos) << message;
+  EXPECT_NE(message.find("more than the expected " + std::to_string(expected)), std::string::npos) << message;
+  EXPECT_NE(message.find("the server sent at least "), std::string::npos) << message;
+  expectStoppedEarly(expected);
+}
+
+TEST_F(OversizedDownloadTest, AnnouncedLengthAboveTheExpectedSizeIsRefusedBeforeAnyByte) {
+  const std::int64_t expected = std::int64_t(body_.size());
+  const Error e = downloadHuge(expected);
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_NE(std::string(e.what()).find("announced " + std::to_string(kHuge) +
+                                       " bytes, more than the expected " + std::to_string(expected)),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(largestPart_, 0);
+  expectStoppedEarly(expected);
+}
+
+TEST_F(OversizedDownloadTest, UnknownSizeIsHeldToTheStatedBound) {
+  server_.omitLength("/models/huge.bin");
+  options_.maxSize = 1 << 20;
+  const Error e = downloadHuge(0);
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_NE(std::string(e.what()).find("more than the stated upper bound of " + std::to_string(1 << 20)),
+            std::string::npos)
+      << e.what();
+  expectStoppedEarly(1 << 20);
+}
+
+TEST_F(DownloaderTest, AFileWithinTheStatedBoundDownloads) {
+  options_.maxSize = std::int64_t(body_.size());
+  downloadFile({server_.url("/models/weights.bin")}, 0, hash().substr(0, 8), dest(), options_);
+  EXPECT_EQ(readAll(dest()), body_);
+}
+
+TEST_F(DownloaderTest, ASymlinkPlantedAtThePartPathIsRefusedAndItsTargetUntouched) {
+  const fs::path victim = dir_ / "victim.txt";
+  writeAll(victim, "precious");
+  const fs::path absent = dir_ / "created-through-the-link";
+  for (const fs::path& target : {victim, absent}) {
+    fs::remove(part());
+    fs::create_symlink(target, part());
+    const Error e = test::captureError([&] {
+      downloadFile({server_.url("/models/weights.bin")}, std::int64_t(body_.size()), hash(), dest(),
+                   options_);
+    });
+    EXPECT_EQ(e.kind(), ErrorKind::Output);
+    EXPECT_NE(std::string(e.what()).find(part().string()), std::string::npos) << e.what();
+    EXPECT_TRUE(fs::is_symlink(part()));
+    EXPECT_FALSE(fs::exists(dest()));
+  }
+  EXPECT_EQ(readAll(victim), "precious");
+  EXPECT_FALSE(fs::exists(absent)) << "the download followed a dangling symlink";
+  EXPECT_EQ(server_.requests().size(), 0u);
+}
+
+TEST_F(DownloaderTest, AFifoPlantedAtThePartPathIsRefusedWithoutHanging) {
+  ASSERT_EQ(::mkfifo(part().c_str(), 0600), 0);
+  const Error e = test::captureError([&] {
+    downloadFile({server_.url("/models/weights.bin")}, std::int64_t(body_.size()), hash(), dest(), options_);
+  });
+  EXPECT_EQ(e.kind(), ErrorKind::Output);
   EXPECT_FALSE(fs::exists(dest()));
 }
 

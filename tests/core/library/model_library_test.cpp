@@ -10,11 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "core/util/error.h"
-#include "core/models/manifest.h"
 #include "core/library/sha256.h"
-#include "tests/support/test_paths.h"
+#include "core/models/manifest.h"
+#include "core/models/model.h"
+#include "core/util/error.h"
+#include "core/util/text.h"
+#include "tests/support/aten_ops.h"
 #include "tests/support/http_test_server.h"
+#include "tests/support/onnx_writer.h"
+#include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
 namespace impasto {
@@ -152,6 +156,157 @@ TEST_F(ModelLibraryTest, ChecksumMismatchInstallsNothing) {
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.pth.part"));
   EXPECT_FALSE(fs::exists(cache_ / "tiny" / "tiny.json"));
   EXPECT_FALSE(lib.isInstalled("tiny"));
+}
+
+// Like the registry's vgg19: only a SHA-256 prefix, an estimated size and an upper bound.
+RegistryEntry prefixOnlyEntry(const std::string& body, std::int64_t maxSize) {
+  nlohmann::json file = {{"name", "tiny.pth"},
+                         {"urls", {"https://models.invalid/org/repo/tiny.pth"}},
+                         {"sha256", Sha256::hashHex(body).substr(0, 8)},
+                         {"approximate_size", body.size()},
+                         {"max_size", maxSize}};
+  nlohmann::json doc = {{"name", "tiny"}, {"files", {file}}, {"weights_file", "tiny.pth"}};
+  return makeRegistryEntry(doc.dump(2), "tiny.json");
+}
+
+void expectNothingInstalled(const ModelLibrary& lib, const fs::path& cache) {
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.pth"));
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.pth.part"));
+  EXPECT_FALSE(fs::exists(cache / "tiny" / "tiny.json"));
+  EXPECT_FALSE(lib.isInstalled("tiny"));
+}
+
+TEST_F(ModelLibraryTest, AServerSendingMoreThanTheManifestSaysInstallsNothing) {
+  server_.addFile("/org/repo/tiny.pth", weights_ + std::string(20 << 20, 'x'));
+  server_.omitLength("/org/repo/tiny.pth");
+  const auto lib = library();
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_THAT(e.what(), HasSubstr("more than the expected " + std::to_string(weights_.size())));
+  EXPECT_LT(server_.finishedRequests().at(0).bodyBytesSent, 16 << 20) << "the download went on";
+  expectNothingInstalled(lib, cache_);
+}
+
+TEST_F(ModelLibraryTest, PrefixOnlyFileIsMarkedAndHeldToItsBound) {
+  registry_ = {prefixOnlyEntry(weights_, std::int64_t(weights_.size()) + 100)};
+  server_.addFile("/org/repo/tiny.pth", weights_ + std::string(20 << 20, 'x'));
+  server_.omitLength("/org/repo/tiny.pth");
+  const auto lib = library();
+  EXPECT_TRUE(lib.list().at(0).sha256PrefixOnly);
+  const Error e = captureError([&] { lib.install("tiny", {}, nullptr, server_.baseUrl()); });
+  EXPECT_EQ(e.kind(), ErrorKind::Network);
+  EXPECT_THAT(e.what(), HasSubstr("stated upper bound of " + std::to_string(weights_.size() + 100)));
+  expectNothingInstalled(lib, cache_);
+
+  // The real file, within the bound and matching the prefix, installs.
+  server_.addFile("/org/repo/tiny.pth", weights_);
+  EXPECT_EQ(readAll(lib.install("tiny", {}, nullptr, server_.baseUrl())), weights_);
+}
+
+TEST_F(ModelLibraryTest, ImportOfAFileLargerThanTheBoundIsRefused) {
+  // The hash prefix matches (8 hex digits are easy to forge), but the file is
+  // larger than the published one can be.
+  const fs::path file = scratch_.path() / "tiny.pth";
+  writeAll(file, weights_ + "trailing");
+  registry_ = {prefixOnlyEntry(weights_ + "trailing", std::int64_t(weights_.size()))};
+  const auto lib = library();
+  const Error e = captureError([&] { lib.importFile(file); });
+  EXPECT_EQ(e.kind(), ErrorKind::Model);
+  EXPECT_THAT(e.what(), HasSubstr("more than the stated bound of " + std::to_string(weights_.size())));
+  expectNothingInstalled(lib, cache_);
+}
+
+TEST_F(ModelLibraryTest, FullDigestsAndBoundsArePinnedInTheBuiltInRegistry) {
+  const ModelLibrary lib(cache_);
+  const ModelFile& torchvision = lib.find("vgg19-torchvision")->manifest.files.at(0);
+  EXPECT_EQ(torchvision.size, 574673361);
+  EXPECT_EQ(torchvision.sha256, "dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44");
+  for (const auto& entry : lib.registry()) {
+    for (const auto& file : entry.manifest.files) {
+      // Every file is bounded: by its exact size, or by a stated upper bound.
+      EXPECT_TRUE(file.size > 0 || file.maxSize > 0) << file.name;
+      EXPECT_EQ(file.sha256PrefixOnly(), file.size == 0) << file.name;
+    }
+  }
+  for (const auto& status : lib.list())
+    EXPECT_EQ(status.sha256PrefixOnly, status.name == "vgg19" || status.name == "vgg16") << status.name;
+}
+
+TEST_F(ModelLibraryTest, VerificationSummarySaysWhatIsChecked) {
+  const ModelLibrary lib(cache_);
+  EXPECT_EQ(verificationSummary(lib.find("vgg19-torchvision")->manifest),
+            "Checked: the exact size and the full SHA-256 of every file.");
+  const std::string vgg19 = verificationSummary(lib.find("vgg19")->manifest);
+  EXPECT_THAT(vgg19, HasSubstr("only the SHA-256 prefix d01eb7cb"));
+  EXPECT_THAT(vgg19, HasSubstr("at most " + formatByteSize(lib.find("vgg19")->manifest.files[0].maxSize)));
+  EXPECT_THAT(vgg19, HasSubstr("a larger download is refused"));
+  EXPECT_THAT(verificationSummary(lib.find("vgg16")->manifest),
+              HasSubstr("only the SHA-256 prefix 00b39a1b"));
+}
+
+// A small sequential ONNX network that loads; the seed makes each one distinct.
+void writeTinyOnnx(const fs::path& path, int seed) {
+  at::manual_seed(seed);
+  test::OnnxWriter onnx;
+  onnx.conv("conv1", "image", "c1", at::randn({4, 3, 3, 3}) * 0.3, at::zeros({4}), 1, 1)
+      .relu("relu1", "c1", "r1")
+      .maxPool("pool1", "r1", "p1", 2, 2)
+      .output("p1");
+  fs::create_directories(path.parent_path());
+  onnx.save(path);
+}
+
+// Hidden staging and set-aside folders a replacement may leave in the cache.
+std::vector<std::string> hiddenFolders(const fs::path& cache) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(cache))
+    if (entry.path().filename().string().front() == '.') names.push_back(entry.path().filename().string());
+  return names;
+}
+
+TEST_F(ModelLibraryTest, FailedReimportKeepsThePreviousCopyInstalledAndLoadable) {
+  const fs::path good = scratch_.path() / "good" / "mine.onnx";
+  writeTinyOnnx(good, 11);
+  const auto lib = library();
+  const fs::path installed = lib.importFile(good);
+  ASSERT_EQ(installed, cache_ / "mine" / "mine.onnx");
+  const std::string before = readAll(installed);
+  const std::string manifestBefore = readAll(manifestPathFor(installed));
+
+  // The same name, but not a network: the import must fail without touching the old copy.
+  const fs::path bad = scratch_.path() / "bad" / "mine.onnx";
+  fs::create_directories(bad.parent_path());
+  writeAll(bad, "not a network at all, only junk under the same name");
+  const Error e = captureError([&] { lib.importFile(bad); });
+  EXPECT_EQ(e.kind(), ErrorKind::Model) << e.what();
+
+  EXPECT_TRUE(lib.isInstalled("mine"));
+  EXPECT_EQ(lib.resolveModelArgument("mine"), installed);
+  EXPECT_EQ(readAll(installed), before);
+  EXPECT_EQ(readAll(manifestPathFor(installed)), manifestBefore);
+  const ModelPtr model = loadModelFile(installed);
+  ASSERT_TRUE(model);
+  EXPECT_FALSE(model->layerNames().empty());
+  ASSERT_EQ(lib.verify().size(), 1u);
+  EXPECT_TRUE(lib.verify()[0].ok) << lib.verify()[0].problem;
+  EXPECT_TRUE(hiddenFolders(cache_).empty()) << hiddenFolders(cache_).front();
+}
+
+TEST_F(ModelLibraryTest, SuccessfulReimportReplacesEveryOldFile) {
+  const fs::path first = scratch_.path() / "first" / "mine.onnx";
+  writeTinyOnnx(first, 11);
+  const auto lib = library();
+  const fs::path installed = lib.importFile(first);
+  writeAll(installed.parent_path() / "stale.bin", "left by the first import");
+
+  const fs::path second = scratch_.path() / "second" / "mine.onnx";
+  writeTinyOnnx(second, 12);
+  ASSERT_NE(readAll(first), readAll(second));
+  EXPECT_EQ(lib.importFile(second), installed);
+  EXPECT_EQ(readAll(installed), readAll(second));
+  EXPECT_FALSE(fs::exists(installed.parent_path() / "stale.bin"));
+  EXPECT_TRUE(loadModelFile(installed));
+  EXPECT_TRUE(hiddenFolders(cache_).empty()) << hiddenFolders(cache_).front();
 }
 
 TEST_F(ModelLibraryTest, OfflineMessageSaysWhereToPutTheFileAndHowToImportIt) {

@@ -131,6 +131,10 @@ TEST(ManifestTest, ErrorsNameTheFileAndTheField) {
   EXPECT_THAT(parseError(R"({"name": "a", "files": [{"name": "w.pth", "sha256": "xyz"}]})"),
               HasSubstr("files[0].sha256"));
   EXPECT_THAT(parseError(R"({"name": "a", "files": [{"name": "../w.pth"}]})"), HasSubstr("files[0].name"));
+  EXPECT_THAT(parseError(R"({"name": "a", "files": [{"name": "w.pth", "max_size": -1}]})"),
+              HasSubstr("files[0].max_size"));
+  EXPECT_THAT(parseError(R"({"name": "a", "files": [{"name": "w.pth", "size": 10, "max_size": 9}]})"),
+              AllOf(HasSubstr("files[0].max_size"), HasSubstr("smaller than \"size\"")));
   EXPECT_THAT(parseError(R"({"name": "a", "files": [{"name": "w.pth"}], "weights_file": "v.pth"})"),
               HasSubstr("weights_file"));
   EXPECT_THAT(
@@ -154,7 +158,7 @@ TEST(ManifestTest, JsonRoundTripKeepsEveryField) {
     "input": {"channel_order": "BGR", "scale": 255, "mean": [1, 2, 3], "std": [4, 5, 6]},
     "layers": ["c", "r", "p"], "default_style_layers": ["r"], "default_content_layer": "r",
     "default_alpha": 2, "default_beta": 3,
-    "files": [{"name": "w.pth", "urls": ["https://x/w.pth"], "size": 10, "sha256": "abcd"}],
+    "files": [{"name": "w.pth", "urls": ["https://x/w.pth"], "size": 10, "sha256": "abcd", "max_size": 12}],
     "weights_file": "w.pth",
     "topology": [{"name": "c", "type": "conv", "key": "features.0", "padding": 1},
                  {"name": "r", "type": "leaky_relu", "slope": 0.2},
@@ -179,6 +183,8 @@ TEST(ManifestTest, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(back.files[0].urls, m.files[0].urls);
   EXPECT_EQ(back.files[0].size, 10);
   EXPECT_EQ(back.files[0].sha256, "abcd");
+  EXPECT_TRUE(back.files[0].sha256PrefixOnly());
+  EXPECT_EQ(back.files[0].maxSize, 12);
   EXPECT_EQ(back.weightsFile, "w.pth");
   ASSERT_EQ(back.topology.size(), 3u);
   EXPECT_EQ(back.topology[0].key, "features.0");
