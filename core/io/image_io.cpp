@@ -143,7 +143,9 @@ struct TiffTags {
 };
 
 // Reads tags 256 (width), 257 (height) and 274 (orientation) of the first IFD.
-// Serves TIFF files and the TIFF structure inside a JPEG's EXIF segment.
+// Serves TIFF files and the TIFF structure inside a JPEG's EXIF segment. A
+// directory that gives one of them twice is refused: decoders disagree on
+// which copy wins, and the pixel limit must judge the size the decoder uses.
 TiffTags parseTiffTags(Source& source) {
   const std::string head = need(source, 0, 8, "TIFF header");
   bool big;
@@ -182,10 +184,19 @@ TiffTags parseTiffTags(Source& source) {
       need(source, ifd + countSize, static_cast<std::size_t>(count) * entrySize, "TIFF directory");
   TiffTags tags;
   tags.bigEndian = big;
+  constexpr std::uint32_t kCheckedTags[] = {256, 257, 274};
+  constexpr const char* kCheckedNames[] = {"width", "height", "orientation"};
+  bool seen[3] = {false, false, false};
   for (std::size_t e = 0; e < count; ++e) {
     const std::size_t at = e * entrySize;
     const std::uint32_t tag = u16(entries, at);
     const std::uint32_t type = u16(entries, at + 2);
+    for (int k = 0; k < 3; ++k) {
+      if (tag != kCheckedTags[k]) continue;
+      if (seen[k])
+        throw Corrupt{std::string("the TIFF directory gives the image ") + kCheckedNames[k] + " twice"};
+      seen[k] = true;
+    }
     const std::size_t valueAt = at + (bigTiff ? 12 : 8);
     // Values of one item sit in the entry itself, left-aligned.
     std::optional<std::uint64_t> value;

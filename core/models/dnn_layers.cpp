@@ -1,5 +1,6 @@
 #include "core/models/dnn_layers.h"
 
+#include <limits>
 #include <opencv2/dnn/all_layers.hpp>
 #include <set>
 
@@ -34,12 +35,15 @@ bool isHead(const cv::Ptr<cv::dnn::Layer>& layer) {
 
 bool isPassThrough(const std::string& type) { return type == "Identity" || type == "Dropout"; }
 
-// Same value on both axes, or fail.
+// Same value on both axes, or fail. Values beyond int are refused here (the
+// layer chain check bounds the rest), so none is truncated into a small one.
 int square(const std::vector<size_t>& values, int fallback, const std::string& what,
            const std::string& origin, const std::string& layer) {
   if (values.empty()) return fallback;
   for (size_t v : values)
     if (v != values[0]) unsupported(origin, "layer " + layer + " has a different " + what + " per axis");
+  if (values[0] > static_cast<size_t>(std::numeric_limits<int>::max()))
+    unsupported(origin, "layer " + layer + " has a " + what + " of " + std::to_string(values[0]));
   return static_cast<int>(values[0]);
 }
 

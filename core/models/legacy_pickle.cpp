@@ -73,20 +73,23 @@ void readStorageData(FileInput& in, TorchUnpickler& unpickler, const PickleFailu
   std::set<std::string> seen;
   for (const std::string& key : unpickler.loadStorageKeys()) {
     auto it = storages.find(key);
-    if (it == storages.end()) fail.corrupt("it lists data for storage '" + key + "', which no tensor uses");
-    if (!seen.insert(key).second) fail.corrupt("it lists storage '" + key + "' twice");
+    if (it == storages.end())
+      fail.corrupt("it lists data for storage '" + PickleFailure::shortened(key) + "', which no tensor uses");
+    if (!seen.insert(key).second)
+      fail.corrupt("it lists storage '" + PickleFailure::shortened(key) + "' twice");
     const StorageRef& ref = it->second;
     const auto numel = static_cast<std::int64_t>(in.uintLE(8));
     if (numel != ref.numel)
-      fail.corrupt("storage '" + key + "' holds " + std::to_string(numel) + " elements, not the " +
-                   std::to_string(ref.numel) + " its tensors expect");
+      fail.corrupt("storage '" + PickleFailure::shortened(key) + "' holds " + std::to_string(numel) +
+                   " elements, not the " + std::to_string(ref.numel) + " its tensors expect");
     // Checked before allocating, so a forged size cannot ask for terabytes.
     if (static_cast<std::uint64_t>(numel) > in.remaining() / elementSize(ref.dtype))
       fail.truncated(in.position(), in.size());
     in.read(unpickler.storageBuffer(key), ref.byteSize());
   }
   for (const auto& [key, ref] : storages)
-    if (seen.count(key) == 0) fail.corrupt("the data of storage '" + key + "' is missing");
+    if (seen.count(key) == 0)
+      fail.corrupt("the data of storage '" + PickleFailure::shortened(key) + "' is missing");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/models/layers.h"
 #include "core/util/error.h"
 #include "core/util/json_depth.h"
 
@@ -16,6 +17,12 @@ namespace impasto {
 namespace {
 
 using nlohmann::json;
+
+// Bounds preprocessing numbers (mean, std, range, scale) so that they and an
+// input computed from them stay finite in float32.
+constexpr double kMaxInputValue = 1e6;
+// Default loss weights: beyond this the cost overflows float32 mid-render.
+constexpr double kMaxLossWeight = 1e12;
 
 // Reads fields of one JSON object and reports errors as "<origin>: field "<path>" ...".
 class FieldReader {
@@ -44,17 +51,20 @@ class FieldReader {
     return at(field).get<std::string>();
   }
 
+  // Finite only: JSON has no NaN or infinity and parseManifest refuses 1e999,
+  // but a non-finite number would surface mid-render, far from its cause.
   double number(const std::string& field, double fallback) const {
     if (!has(field)) return fallback;
-    if (!at(field).is_number()) fail(field, "must be a number");
+    if (!at(field).is_number() || !std::isfinite(at(field).get<double>()))
+      fail(field, "must be a finite number");
     return at(field).get<double>();
   }
 
-  int integer(const std::string& field, int fallback, int min) const {
+  int integer(const std::string& field, int fallback, int min, int max) const {
     if (!has(field)) return fallback;
     const json& v = at(field);
-    if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > 1 << 20)
-      fail(field, "must be an integer of at least " + std::to_string(min));
+    if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > max)
+      fail(field, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     return v.get<int>();
   }
 
@@ -79,9 +89,12 @@ class FieldReader {
   std::array<float, 3> triple(const std::string& field, std::array<float, 3> fallback) const {
     if (!has(field)) return fallback;
     const json& v = at(field);
-    if (!v.is_array() || v.size() != 3 ||
-        !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number(); }))
-      fail(field, "must be an array of 3 numbers, one per channel in the network's order");
+    // Finite as float too: 1e39 would become infinity in the network's input.
+    if (!v.is_array() || v.size() != 3 || !std::all_of(v.begin(), v.end(), [](const json& x) {
+          return x.is_number() && std::isfinite(x.get<double>()) &&
+                 std::abs(x.get<double>()) <= kMaxInputValue;
+        }))
+      fail(field, "must be an array of 3 finite numbers, one per channel in the network's order");
     return {v[0].get<float>(), v[1].get<float>(), v[2].get<float>()};
   }
 
@@ -106,8 +119,9 @@ Preprocessing parseInput(const FieldReader& in) {
   }
   p.mean = in.triple("mean", p.mean);
   p.std = in.triple("std", p.std);
-  if (std::any_of(p.std.begin(), p.std.end(), [](float s) { return !(std::abs(s) > 0.f); }))
-    in.fail("std", "must not contain zeros");
+  // Dividing by a tiny std would overflow the input as surely as by zero.
+  if (std::any_of(p.std.begin(), p.std.end(), [](float s) { return !(std::abs(s) >= 1e-6f); }))
+    in.fail("std", "must not contain zeros (nor values under 1e-6)");
 
   // "range" [lo, hi] says what pixel values the network was trained on; it is
   // another way to write scale (hi - lo), with lo folded into the mean.
@@ -115,15 +129,18 @@ Preprocessing parseInput(const FieldReader& in) {
   if (in.has("range")) {
     const auto& r = in.at("range");
     if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() ||
-        !(r[1].get<double>() > r[0].get<double>()))
+        !(r[1].get<double>() > r[0].get<double>()) || !(std::abs(r[0].get<double>()) <= kMaxInputValue) ||
+        !(std::abs(r[1].get<double>()) <= kMaxInputValue))
       in.fail("range", "must be [low, high] with low < high, e.g. [0, 1] or [0, 255]");
     const float lo = r[0].get<float>();
     rangeScale = r[1].get<float>() - lo;
     for (float& m : p.mean) m -= lo;
   }
   if (in.has("scale")) {
-    p.scale = static_cast<float>(in.number("scale", 1.0));
-    if (!(p.scale > 0.f)) in.fail("scale", "must be a positive number (255 for 0-255 networks)");
+    const double scale = in.number("scale", 1.0);
+    if (!(scale > 0.0) || scale > kMaxInputValue)
+      in.fail("scale", "must be a positive number (255 for 0-255 networks)");
+    p.scale = static_cast<float>(scale);
     if (rangeScale && std::abs(*rangeScale - p.scale) > 1e-4f * p.scale)
       in.fail("scale", "disagrees with \"range\": give one of them, or make them match");
   } else if (rangeScale) {
@@ -169,12 +186,13 @@ TopologyEntry parseTopologyEntry(const FieldReader& t) {
     t.fail("type", "is \"" + e.type + "\"; it must be one of conv, relu, leaky_relu, max_pool, avg_pool");
   const bool pool = e.type == "max_pool" || e.type == "avg_pool";
   e.key = t.string("key");
-  e.kernel = t.integer("kernel", 2, 1);
-  e.stride = t.integer("stride", pool ? e.kernel : 1, 1);
-  e.padding = t.integer("padding", 0, 0);
-  e.padAfter = t.integer("pad_after", 0, 0);
+  e.kernel = t.integer("kernel", 2, 1, kMaxLayerKernel);
+  e.stride = t.integer("stride", pool ? e.kernel : 1, 1, kMaxLayerStride);
+  e.padding = t.integer("padding", 0, 0, kMaxLayerPadding);
+  e.padAfter = t.integer("pad_after", 0, 0, kMaxLayerPadding);
   e.ceilMode = t.boolean("ceil_mode", false);
   e.slope = t.number("slope", 0.01);
+  if (std::abs(e.slope) > kMaxNegativeSlope) t.fail("slope", "must be a number from -1000 to 1000");
   if (e.padAfter > 0 && !pool) t.fail("pad_after", "is only for pooling layers");
   return e;
 }
@@ -195,6 +213,9 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::Model, "Model manifest " + origin + " is not valid JSON (byte " +
                                       std::to_string(e.byte) + "): fix the file or remove it");
+  } catch (const json::exception& e) {  // 1e999: a number no double holds
+    throw Error(ErrorKind::Model,
+                "Model manifest " + origin + " cannot be read (" + e.what() + "): fix the file or remove it");
   }
   if (!doc.is_object())
     throw Error(ErrorKind::Model, "Model manifest " + origin + " must hold a JSON object");
@@ -221,8 +242,16 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   m.defaultContentLayer = root.string("default_content_layer");
   if (!m.defaultContentLayer.empty())
     requireKnownLayer(root, m.layers, "default_content_layer", m.defaultContentLayer);
-  if (root.has("default_alpha")) m.defaultAlpha = root.number("default_alpha", 0);
-  if (root.has("default_beta")) m.defaultBeta = root.number("default_beta", 0);
+  // The loss weights a render starts from: refused here, naming the manifest,
+  // rather than as a bad setting (or a NaN cost) later.
+  auto lossWeight = [&](const char* field) -> std::optional<double> {
+    if (!root.has(field)) return std::nullopt;
+    const double weight = root.number(field, 0);
+    if (weight < 0 || weight > kMaxLossWeight) root.fail(field, "must be a number from 0 to 1e12");
+    return weight;
+  };
+  m.defaultAlpha = lossWeight("default_alpha");
+  m.defaultBeta = lossWeight("default_beta");
 
   if (root.has("files")) {
     if (!root.at("files").is_array()) root.fail("files", "must be an array of {name, urls, size, sha256}");

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,8 +22,6 @@
 
 #include "core/models/caffe_model.h"
 #include "core/models/embedded_files.h"
-#include "core/util/error.h"
-#include "core/util/json_depth.h"
 #include "core/models/layers.h"
 #include "core/models/manifest.h"
 #include "core/models/model.h"
@@ -30,6 +29,8 @@
 #include "core/models/state_dict.h"
 #include "core/models/tfjs_model.h"
 #include "core/models/vgg.h"
+#include "core/util/error.h"
+#include "core/util/json_depth.h"
 #include "core/util/text.h"
 
 namespace impasto {
@@ -107,10 +108,43 @@ std::vector<ModelManifest> builtinManifests() {
   return manifests;
 }
 
+// Index of the first NaN or infinity among the values, or -1.
+std::int64_t firstNonFinite(const WeightArray& array) {
+  const float* values = array.data();
+  const std::int64_t n = array.numel();
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(values[i])) return i;
+  return -1;
+}
+
+void requireFinite(const WeightArray& array, const std::string& where, const char* what) {
+  if (!array.defined()) return;
+  const std::int64_t bad = firstNonFinite(array);
+  if (bad >= 0)
+    throw Error(ErrorKind::Model, where + ": its " + what + " hold " + std::to_string(array.values()[bad]) +
+                                      " (value " + std::to_string(bad) +
+                                      "), not a finite number; the file is damaged: download it again");
+}
+
+// A geometry value outside [min, max] (see the bounds in layers.h).
+void requireWithin(std::int64_t value, std::int64_t min, std::int64_t max, const std::string& where,
+                   const std::string& what) {
+  if (value >= min && value <= max) return;
+  throw Error(ErrorKind::Model,
+              where + ": its " + what + " is " + std::to_string(value) + ", outside " + std::to_string(min) +
+                  " to " + std::to_string(max) +
+                  " (what Impasto allows); the file is damaged or not a CNN Impasto can use");
+}
+
 // Every format's layers pass through here, so the feature extractor can
-// trust the list: unique names, well-formed weights, channels that chain.
+// trust the list: unique names, well-formed and finite weights, channels that
+// chain, and a geometry within the bounds of layers.h, checked before
+// anything is allocated for a render.
 void checkLayerChain(const std::vector<LayerSpec>& layers, const std::string& origin) {
   if (layers.empty()) throw Error(ErrorKind::Model, origin + " holds no layers Impasto can use");
+  if (layers.size() > kMaxLayers)
+    throw Error(ErrorKind::Model, origin + " has " + std::to_string(layers.size()) +
+                                      " layers; Impasto uses at most " + std::to_string(kMaxLayers));
   std::set<std::string> names;
   std::int64_t channels = 3;
   for (const auto& layer : layers) {
@@ -134,6 +168,13 @@ void checkLayerChain(const std::vector<LayerSpec>& layers, const std::string& or
                                                  : "the layer before gives " + std::to_string(channels)));
         if (layer.stride < 1 || layer.padding < 0)
           throw Error(ErrorKind::Model, where + " has an invalid stride or padding");
+        requireWithin(w.size(0), 1, kMaxLayerChannels, where, "number of output channels");
+        requireWithin(w.size(2), 1, kMaxLayerKernel, where, "kernel height");
+        requireWithin(w.size(3), 1, kMaxLayerKernel, where, "kernel width");
+        requireWithin(layer.stride, 1, kMaxLayerStride, where, "stride");
+        requireWithin(layer.padding, 0, kMaxLayerPadding, where, "padding");
+        requireFinite(w, where, "weights");
+        requireFinite(layer.bias, where, "biases");
         channels = w.size(0);
         break;
       }
@@ -143,6 +184,8 @@ void checkLayerChain(const std::vector<LayerSpec>& layers, const std::string& or
           throw Error(ErrorKind::Model, where + ": pooling kernel " + std::to_string(layer.kernel) +
                                             ", stride " + std::to_string(layer.stride) + ", padding " +
                                             std::to_string(layer.padding) + " is not a valid combination");
+        requireWithin(layer.kernel, 1, kMaxLayerKernel, where, "pooling window");
+        requireWithin(layer.stride, 1, kMaxLayerStride, where, "stride");
         // Bottom/right padding is TensorFlow's "same": stride - 1 rows, which
         // makes the output ceil(size / stride) like ceil mode does.
         if (layer.padAfter != 0 && layer.padAfter != layer.stride - 1)
@@ -150,8 +193,13 @@ void checkLayerChain(const std::vector<LayerSpec>& layers, const std::string& or
                                             std::to_string(layer.padAfter) +
                                             " is not supported (only stride - 1, TensorFlow's \"same\")");
         break;
-      case LayerKind::ReLU:
       case LayerKind::LeakyReLU:
+        if (!(std::abs(layer.negativeSlope) <= kMaxNegativeSlope))
+          throw Error(ErrorKind::Model, where + ": its negative slope is " +
+                                            std::to_string(layer.negativeSlope) +
+                                            ", outside -1000 to 1000; the file is damaged");
+        break;
+      case LayerKind::ReLU:
         break;
     }
   }

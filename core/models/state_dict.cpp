@@ -25,10 +25,14 @@ bool isZipFile(const std::filesystem::path& path) {
 // The zip archive torch.save writes (PyTorch >= 1.6), read with libzip. Every
 // entry sits in one top folder whose name varies ("archive/data.pkl",
 // "resnet/data/0"). torch.save stores entries uncompressed; compressed ones
-// are refused, so a small file cannot expand into a huge allocation.
+// are refused, and so is an entry that claims more bytes than the whole file,
+// so a small file cannot make us allocate for a size it merely declares.
 class TorchZip {
  public:
   explicit TorchZip(const std::filesystem::path& path) : origin_(path.string()) {
+    std::error_code ec;
+    fileSize_ = std::filesystem::file_size(path, ec);
+    if (ec) throw Error(ErrorKind::Model, "Cannot read " + origin_ + ": " + ec.message());
     int code = 0;
     zip_ = zip_open(origin_.c_str(), ZIP_RDONLY, &code);
     if (zip_ == nullptr) {
@@ -49,6 +53,7 @@ class TorchZip {
   TorchZip& operator=(const TorchZip&) = delete;
 
   bool has(const std::string& record) const { return locate(record) >= 0; }
+  std::uint64_t fileSize() const { return fileSize_; }
 
   // The stored size of a record; throws when it is missing or compressed.
   std::uint64_t size(const std::string& record) const { return stat(record).size; }
@@ -71,21 +76,32 @@ class TorchZip {
   zip_stat_t stat(const std::string& record) const {
     const zip_int64_t index = locate(record);
     if (index < 0)
-      throw Error(ErrorKind::Model, origin_ + " lacks the tensor data " + record + ": the file is incomplete");
+      throw Error(ErrorKind::Model, origin_ + " lacks the tensor data " + PickleFailure::shortened(record) +
+                                        ": the file is incomplete");
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(zip_, static_cast<zip_uint64_t>(index), 0, &st) != 0) throw damaged(record);
-    if (st.comp_method != ZIP_CM_STORE)
-      throw Error(ErrorKind::Model, origin_ + ": entry " + record +
+    if (!(st.valid & ZIP_STAT_COMP_METHOD) || st.comp_method != ZIP_CM_STORE)
+      throw Error(ErrorKind::Model, origin_ + ": entry " + PickleFailure::shortened(record) +
                                         " is compressed, which torch.save never does; Impasto does not read "
                                         "compressed weights (re-save the file with torch.save)");
+    // Stored data lies in the file: an entry larger than the file (or whose
+    // sizes disagree) is forged or damaged, whatever its headers claim.
+    if (!(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE) || st.size != st.comp_size ||
+        st.size > fileSize_)
+      throw Error(ErrorKind::Model, origin_ + ": entry " + PickleFailure::shortened(record) + " claims " +
+                                        std::to_string(st.size) + " bytes in a file of " +
+                                        std::to_string(fileSize_) +
+                                        ": the file is damaged; download it again");
     return st;
   }
   Error damaged(const std::string& record) const {
-    return Error(ErrorKind::Model, "Cannot read " + record + " from " + origin_ + ": the file is damaged");
+    return Error(ErrorKind::Model, "Cannot read " + PickleFailure::shortened(record) + " from " + origin_ +
+                                       ": the file is damaged");
   }
 
   std::string origin_;
+  std::uint64_t fileSize_ = 0;
   zip_t* zip_ = nullptr;
   std::string folder_;
 };
@@ -101,12 +117,12 @@ StateDict readZipStateDict(const std::filesystem::path& path) {
     const std::string record = "data/" + ref.key;
     const std::uint64_t size = zip.size(record);
     if (size < ref.byteSize())
-      throw Error(ErrorKind::Model, origin + ": tensor data " + record + " has " + std::to_string(size) +
-                                        " bytes, expected " + std::to_string(ref.byteSize()) +
-                                        ": the file is damaged");
+      throw Error(ErrorKind::Model, origin + ": tensor data " + PickleFailure::shortened(record) + " has " +
+                                        std::to_string(size) + " bytes, expected " +
+                                        std::to_string(ref.byteSize()) + ": the file is damaged");
     zip.read(record, destination, ref.byteSize());
   };
-  return unpickleTensors(pickle.data(), pickle.size(), loader, origin);
+  return unpickleTensors(pickle.data(), pickle.size(), loader, origin, zip.fileSize() - pickle.size());
 }
 
 // DataParallel checkpoints name every key "module.<key>".

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -161,11 +162,22 @@ const json& findLayers(const json& root, const std::filesystem::path& modelJson)
   return *layers;
 }
 
-std::vector<int> intPair(const json& config, const char* key, int fallback) {
+// A size, stride or rate as one number or a pair. A value beyond int (which
+// get<int> would truncate into a small one) is refused.
+std::vector<int> intPair(const json& config, const char* key, int fallback,
+                         const std::filesystem::path& modelJson) {
   const auto it = config.find(key);
   if (it == config.end() || it->is_null()) return {fallback, fallback};
-  if (it->is_number_integer()) return {it->get<int>(), it->get<int>()};
-  auto v = it->get<std::vector<int>>();
+  auto narrow = [&](const json& v) {
+    const auto wide = v.get<std::int64_t>();
+    if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+      fail(modelJson,
+           std::string("a layer's ") + key + " is " + std::to_string(wide) + ", which is out of range");
+    return static_cast<int>(wide);
+  };
+  if (it->is_number_integer()) return {narrow(*it), narrow(*it)};
+  std::vector<int> v;
+  for (const auto& item : it->get<std::vector<json>>()) v.push_back(narrow(item));
   if (v.size() == 1) v.push_back(v[0]);
   if (v.size() != 2) return {};  // callers treat a malformed pair as unsupported
   return v;
@@ -235,9 +247,9 @@ class ChainReader {
   std::size_t readConv(std::size_t index) {
     const json config = layers_[index].at("config");
     const std::string name = config.value("name", std::string());
-    const auto kernel = intPair(config, "kernel_size", 1);
-    const auto strides = intPair(config, "strides", 1);
-    const auto dilation = intPair(config, "dilation_rate", 1);
+    const auto kernel = intPair(config, "kernel_size", 1, modelJson_);
+    const auto strides = intPair(config, "strides", 1, modelJson_);
+    const auto dilation = intPair(config, "dilation_rate", 1, modelJson_);
     const std::string padding = config.value("padding", std::string("valid"));
     const std::string activation = config.value("activation", std::string("linear"));
     if (kernel.size() != 2 || kernel[0] != kernel[1] || kernel[0] < 1 || strides.size() != 2 ||
@@ -356,8 +368,8 @@ class ChainReader {
   }
 
   std::size_t readPooling(const std::string& cls, const json& config) {
-    const auto pool = intPair(config, "pool_size", 2);
-    auto strides = intPair(config, "strides", 0);
+    const auto pool = intPair(config, "pool_size", 2, modelJson_);
+    auto strides = intPair(config, "strides", 0, modelJson_);
     if (pool.size() != 2 || strides.size() != 2) return 0;
     if (strides[0] == 0) strides = pool;  // Keras: strides default to pool_size
     const std::string padding = config.value("padding", std::string("valid"));

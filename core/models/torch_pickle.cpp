@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/util/error.h"
 
@@ -21,7 +23,8 @@ void PickleFailure::unsupported(const std::string& what) const {
 }
 
 void PickleFailure::refused(const std::string& global) const {
-  throw Error(ErrorKind::Model, "Impasto refuses to load '" + fileName_ + "': it references " + global +
+  throw Error(ErrorKind::Model, "Impasto refuses to load '" + fileName_ + "': it references " +
+                                    shortened(global) +
                                     ", which a weights file does not need; it may be malicious or not a "
                                     "state_dict (save model.state_dict() rather than the whole model).");
 }
@@ -31,6 +34,18 @@ void PickleFailure::truncated(std::uint64_t at, std::uint64_t size) const {
                                     std::to_string(size) + " bytes; what starts at byte " + std::to_string(at) +
                                     " runs past the end). It is probably an incomplete download; download it "
                                     "again.");
+}
+
+void PickleFailure::exhausting(const std::string& what) const {
+  throw Error(ErrorKind::Model, "Impasto refuses to load '" + fileName_ + "': " + what +
+                                    ", far more than a weights file of its size needs. It is damaged or was "
+                                    "made to exhaust memory; download it again from a source you trust.");
+}
+
+std::string PickleFailure::shortened(const std::string& text) {
+  constexpr std::size_t kShown = 60;
+  if (text.size() <= kShown) return text;
+  return text.substr(0, kShown) + "... (" + std::to_string(text.size()) + " bytes)";
 }
 
 std::uint8_t PickleInput::u8() {
@@ -66,6 +81,24 @@ constexpr std::size_t kMaxLine = 256;
 constexpr std::size_t kMaxTensorDims = 16;
 constexpr int kMaxStateDictDepth = 3;  // a dict may contain itself
 
+// The counts above bound the objects; what they hold (strings, tuple and list
+// slots, dict entries, memo entries, tensor shapes) is charged to a byte budget
+// that grows with the file. Memoised objects cost a pickle two bytes to fetch
+// again, so without it a list fed to OrderedDict over and over, or a megabyte
+// string copied by every reference, turns a small file into gigabytes. Real
+// state_dicts use a few times their pickle's size.
+constexpr std::uint64_t kBudgetBase = std::uint64_t{64} << 20;
+constexpr std::uint64_t kBudgetPerInputByte = 16;
+constexpr std::uint64_t kSlotBytes = sizeof(void*);
+constexpr std::uint64_t kEntryBytes = 64;   // a dict or memo entry with its index node
+constexpr std::uint64_t kStringBytes = 64;  // a string's node besides its characters
+
+// tensors() copies the values of views and of non-float storages; together
+// they may hold at most twice the storages' elements (plus some slack), so
+// keys naming overlapping views of one big storage cannot multiply it.
+constexpr std::uint64_t kGatherFactor = 2;
+constexpr std::uint64_t kGatherSlack = std::uint64_t{4} << 20;  // elements
+
 // torch.save's legacy header: a pickled long, then the format version.
 constexpr std::array<std::uint8_t, 10> kMagic = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr std::int64_t kProtocolVersion = 1001;
@@ -73,7 +106,7 @@ constexpr std::int64_t kProtocolVersion = 1001;
 enum class Type { None, Bool, Int, BigInt, Float, Str, Tuple, List, Dict, Global, Storage, Tensor };
 
 struct StorageSlice {
-  std::string key;
+  const StorageRef* ref = nullptr;  // the machine's entry for the storage, shared by every reference
   std::int64_t viewOffset = 0;  // elements into the root storage
   std::int64_t viewNumel = 0;
 };
@@ -92,19 +125,22 @@ struct TensorLayout {
 struct Obj;
 
 struct DictData {
-  std::vector<std::pair<Obj*, Obj*>> entries;             // in insertion order
-  std::unordered_map<std::string, std::size_t> strIndex;  // Str key -> entry
+  std::vector<std::pair<Obj*, Obj*>> entries;                    // in insertion order
+  std::unordered_map<const std::string*, std::size_t> strIndex;  // interned Str key -> entry
 };
 
 struct Obj {
   Type type = Type::None;
   std::int64_t i = 0;
   double f = 0.0;
-  std::string s;            // Str; Global "module.name"; BigInt little-endian bytes
+  // Str; Global "module.name"; BigInt little-endian bytes. Interned: equal
+  // texts share one string, so references never copy it and compare by address.
+  const std::string* text = nullptr;
   std::vector<Obj*> items;  // Tuple, List
   std::unique_ptr<DictData> dict;
   std::unique_ptr<StorageSlice> storage;
   std::unique_ptr<TensorLayout> tensor;
+  const std::string& s() const { return *text; }
 };
 
 struct StorageType {
@@ -194,7 +230,7 @@ std::int64_t parseInteger(std::string s, const PickleFailure& fail) {
 class TorchUnpickler::Machine {
  public:
   Machine(PickleInput& in, const PickleFailure& fail, std::map<std::string, StorageRef>& storages)
-      : in_(in), fail_(fail), storages_(storages) {}
+      : in_(in), fail_(fail), storages_(storages), budget_(kBudgetBase + kBudgetPerInputByte * in.size()) {}
 
   const Obj* stateDict = nullptr;  // set by TorchUnpickler::loadStateDict
 
@@ -248,7 +284,7 @@ class TorchUnpickler::Machine {
         Obj* name = pop();
         Obj* module = pop();
         if (name->type != Type::Str || module->type != Type::Str) fail_.corrupt("STACK_GLOBAL without names");
-        push(makeGlobal(module->s + "." + name->s));
+        push(makeGlobal(module->s() + "." + name->s()));
         break;
       }
       case 'i': {  // INST: a class instance; a state_dict holds none
@@ -295,12 +331,14 @@ class TorchUnpickler::Machine {
       case 'l': {  // LIST
         Obj* list = make(Type::List);
         list->items = popToMark();
+        charge(list->items.size() * kSlotBytes);
         push(list);
         break;
       }
       case 't': {  // TUPLE
         Obj* tuple = make(Type::Tuple);
         tuple->items = popToMark();
+        charge(tuple->items.size() * kSlotBytes);
         push(tuple);
         break;
       }
@@ -310,6 +348,7 @@ class TorchUnpickler::Machine {
         const std::size_t n = op - 0x84u;
         if (stack_.size() < n + base()) fail_.corrupt("a pickled tuple lacks its items");
         Obj* tuple = make(Type::Tuple);
+        charge(n * kSlotBytes);
         tuple->items.assign(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
         stack_.resize(stack_.size() - n);
         push(tuple);
@@ -476,7 +515,7 @@ class TorchUnpickler::Machine {
   }
   Obj* makeStr(std::string s) {
     Obj* o = make(Type::Str);
-    o->s = std::move(s);
+    o->text = intern(std::move(s));
     return o;
   }
   // Python longs: two's complement, little-endian. Those that fit stay Int.
@@ -489,19 +528,36 @@ class TorchUnpickler::Machine {
       return makeInt(static_cast<std::int64_t>(v));
     }
     Obj* o = make(Type::BigInt);
-    o->s = std::move(b);
+    o->text = intern(std::move(b));
     return o;
   }
   Obj* makeGlobal(const std::string& name) {
     if (!isAllowedGlobal(name)) {
       if (name.rfind("torch._utils._rebuild_", 0) == 0)
-        fail_.unsupported("it holds quantized, sparse or other special tensors (" + name +
-                          "), which Impasto cannot use");
+        fail_.unsupported("it holds quantized, sparse or other special tensors (" +
+                          PickleFailure::shortened(name) + "), which Impasto cannot use");
       fail_.refused(name);
     }
     Obj* o = make(Type::Global);
-    o->s = name;
+    o->text = intern(name);
     return o;
+  }
+
+  // The one copy of a text every object holding it shares. Each new text is
+  // read from the file, so the strings together stay within its size.
+  const std::string* intern(std::string s) {
+    if (auto it = strings_.find(s); it != strings_.end()) return &*it;
+    charge(s.size() + kStringBytes);
+    return &*strings_.insert(std::move(s)).first;
+  }
+
+  void charge(std::uint64_t bytes) {
+    if (bytes <= budget_ - used_) {
+      used_ += bytes;
+      return;
+    }
+    fail_.exhausting("reading its pickle would take more than " + std::to_string(budget_ >> 20) +
+                     " MB of memory (it re-uses the same objects over and over)");
   }
 
   // Sized by the bytes left, so a forged length cannot make us allocate.
@@ -551,8 +607,12 @@ class TorchUnpickler::Machine {
     return static_cast<std::uint64_t>(v);
   }
   void memoPut(std::uint64_t index) {
-    if (memo_.size() >= kMaxMemo && memo_.count(index) == 0) fail_.unsupported("its pickle memo is too large");
-    memo_[index] = top();
+    auto [it, inserted] = memo_.try_emplace(index, nullptr);
+    if (inserted) {
+      if (memo_.size() > kMaxMemo) fail_.unsupported("its pickle memo is too large");
+      charge(kEntryBytes);
+    }
+    it->second = top();
   }
   Obj* memoGet(std::uint64_t index) {
     auto it = memo_.find(index);
@@ -565,20 +625,23 @@ class TorchUnpickler::Machine {
     if (items.size() % 2 != 0) fail_.corrupt("a pickled dict has an odd number of items");
     for (std::size_t k = 0; k < items.size(); k += 2) setItem(dict, items[k], items[k + 1]);
   }
+  // Charged even when it replaces an entry: OrderedDict(list) walks a list
+  // that may be fetched from the memo again and again.
   void setItem(Obj* dict, Obj* key, Obj* value) {
     if (dict->type != Type::Dict) fail_.corrupt("a pickle sets an item on something that is not a dict");
+    charge(kEntryBytes);
     if (key->type == Type::Str) {
-      auto it = dict->dict->strIndex.find(key->s);
-      if (it != dict->dict->strIndex.end()) {
+      auto [it, inserted] = dict->dict->strIndex.try_emplace(key->text, dict->dict->entries.size());
+      if (!inserted) {
         dict->dict->entries[it->second].second = value;
         return;
       }
-      dict->dict->strIndex.emplace(key->s, dict->dict->entries.size());
     }
     dict->dict->entries.emplace_back(key, value);
   }
   void append(Obj* list, Obj* value) {
     if (list->type != Type::List) fail_.corrupt("a pickle appends to something that is not a list");
+    charge(kSlotBytes);
     list->items.push_back(value);
   }
 
@@ -586,10 +649,11 @@ class TorchUnpickler::Machine {
     if (o->type != Type::Int) fail_.corrupt(std::string("a tensor's ") + what + " is not an integer");
     return o->i;
   }
-  std::vector<std::int64_t> intTuple(const Obj* o, const char* what) const {
+  std::vector<std::int64_t> intTuple(const Obj* o, const char* what) {
     if (o->type != Type::Tuple && o->type != Type::List)
       fail_.corrupt(std::string("a tensor's ") + what + " is not a tuple");
     if (o->items.size() > kMaxTensorDims) fail_.unsupported("a tensor has too many dimensions");
+    charge(o->items.size() * sizeof(std::int64_t));
     std::vector<std::int64_t> values;
     for (const Obj* item : o->items) values.push_back(intArg(item, what));
     return values;
@@ -597,8 +661,9 @@ class TorchUnpickler::Machine {
 
   Obj* reduce(Obj* callable, Obj* args) {
     if (callable->type != Type::Global) fail_.corrupt("a pickle calls something that is not a function");
-    if (args->type != Type::Tuple) fail_.corrupt("a pickle calls " + callable->s + " without an argument tuple");
-    const std::string& name = callable->s;
+    if (args->type != Type::Tuple)
+      fail_.corrupt("a pickle calls " + callable->s() + " without an argument tuple");
+    const std::string& name = callable->s();
     const auto& a = args->items;
     if (isDictType(name)) {
       Obj* dict = make(Type::Dict);
@@ -640,8 +705,8 @@ class TorchUnpickler::Machine {
     }
     // Tensor subclasses: (rebuild function, class, its arguments[, state]).
     if (isRebuildFromType(name)) {
-      if (a.size() < 3 || a[0]->type != Type::Global || !isRebuildTensor(a[0]->s) || a[1]->type != Type::Global ||
-          !isTensorType(a[1]->s))
+      if (a.size() < 3 || a[0]->type != Type::Global || !isRebuildTensor(a[0]->s()) ||
+          a[1]->type != Type::Global || !isTensorType(a[1]->s()))
         fail_.corrupt(name + " is called with unexpected arguments");
       return reduce(a[0], a[2]);
     }
@@ -649,7 +714,7 @@ class TorchUnpickler::Machine {
   }
 
   // (storage, storage_offset, size, stride, ...)
-  void setTensor(TensorLayout& t, const std::vector<Obj*>& a) const {
+  void setTensor(TensorLayout& t, const std::vector<Obj*>& a) {
     if (a.size() < 4 || a[0]->type != Type::Storage) fail_.corrupt("a tensor is not built on a storage");
     t.storage = *a[0]->storage;
     t.offset = intArg(a[1], "storage offset");
@@ -661,7 +726,7 @@ class TorchUnpickler::Machine {
 
   // Object state: a tensor's contents in the oldest files; otherwise
   // (OrderedDict._metadata) nothing a weights file needs.
-  void build(Obj* target, const Obj* state) const {
+  void build(Obj* target, const Obj* state) {
     if (target->type != Type::Tensor || !target->tensor->awaitingState) return;
     if (state->type != Type::Tuple || state->items.size() != 4) fail_.corrupt("a tensor's state is malformed");
     setTensor(*target->tensor, state->items);
@@ -671,29 +736,38 @@ class TorchUnpickler::Machine {
     const auto& p = pid->items;
     if (pid->type != Type::Tuple || p.empty() || p[0]->type != Type::Str)
       fail_.corrupt("a persistent id is not a tuple");
-    if (p[0]->s != "storage") fail_.refused("a persistent object of type '" + p[0]->s + "'");
+    if (p[0]->s() != "storage")
+      fail_.refused("a persistent object of type '" + PickleFailure::shortened(p[0]->s()) + "'");
     if (p.size() != 5 && p.size() != 6)
       fail_.corrupt("a storage reference has " + std::to_string(p.size()) + " fields");
     if (p[1]->type != Type::Global) fail_.corrupt("a storage reference lacks its type");
-    const StorageType* type = findStorageType(p[1]->s);
-    if (type == nullptr) fail_.corrupt("a storage reference names " + p[1]->s + " as its type");
+    const StorageType* type = findStorageType(p[1]->s());
+    if (type == nullptr) fail_.corrupt("a storage reference names " + p[1]->s() + " as its type");
     if (p[2]->type != Type::Str) fail_.corrupt("a storage key is not a string");
     const std::int64_t numel = intArg(p[4], "storage size");
     if (numel < 0) fail_.corrupt("a storage has a negative size");
-    if (storages_.size() > kMaxObjects) fail_.unsupported("it holds too many storages");
 
-    auto [it, inserted] = storages_.try_emplace(p[2]->s);
-    if (inserted) {
-      it->second.key = p[2]->s;
-      it->second.dtype = type->dtype;
-      it->second.numel = numel;
-      if (p[3]->type == Type::Str) it->second.location = p[3]->s;
-    } else if (it->second.dtype != type->dtype || it->second.numel != numel) {
-      fail_.corrupt("storage '" + p[2]->s + "' is described twice, differently");
+    // Found by the interned key's address: a memoised reference fetched again
+    // and again costs neither a copy nor a comparison of a long key.
+    const StorageRef* ref = nullptr;
+    if (auto known = storageByKey_.find(p[2]->text); known != storageByKey_.end()) {
+      ref = known->second;
+      if (ref->dtype != type->dtype || ref->numel != numel)
+        fail_.corrupt("storage '" + PickleFailure::shortened(ref->key) + "' is described twice, differently");
+    } else {
+      if (storages_.size() >= kMaxObjects) fail_.unsupported("it holds too many storages");
+      StorageRef fresh;
+      fresh.key = p[2]->s();
+      fresh.dtype = type->dtype;
+      fresh.numel = numel;
+      if (p[3]->type == Type::Str) fresh.location = p[3]->s();
+      charge(fresh.key.size() + fresh.location.size() + 2 * kEntryBytes);
+      ref = &storages_.emplace(fresh.key, std::move(fresh)).first->second;
+      storageByKey_.emplace(p[2]->text, ref);
     }
 
     Obj* s = make(Type::Storage);
-    s->storage->key = p[2]->s;
+    s->storage->ref = ref;
     s->storage->viewNumel = numel;
     if (p.size() == 6 && p[5]->type != Type::None) {
       // Old PyTorch saved views into a storage as (view_key, offset, size).
@@ -731,6 +805,10 @@ class TorchUnpickler::Machine {
   PickleInput& in_;
   const PickleFailure& fail_;
   std::map<std::string, StorageRef>& storages_;
+  std::unordered_map<const std::string*, const StorageRef*> storageByKey_;
+  std::unordered_set<std::string> strings_;  // every text the pickles hold, once
+  const std::uint64_t budget_;
+  std::uint64_t used_ = 0;
   std::deque<Obj> arena_;
   std::vector<Obj*> stack_;
   std::vector<std::size_t> marks_;
@@ -747,7 +825,7 @@ const Obj* findStateDict(const Obj* root, int depth = 0) {
     if (value->type == Type::Tensor) return root;
   for (const char* name : {"state_dict", "model_state_dict", "model", "net", "network", "params"})
     for (const auto& [key, value] : root->dict->entries)
-      if (key->type == Type::Str && key->s == name)
+      if (key->type == Type::Str && key->s() == name)
         if (const Obj* found = findStateDict(value, depth + 1)) return found;
   return nullptr;
 }
@@ -761,8 +839,8 @@ TorchUnpickler::~TorchUnpickler() = default;
 
 void TorchUnpickler::checkLegacyHeader() {
   const Obj* magic = machine_->load();
-  if (magic->type != Type::BigInt || magic->s.size() != kMagic.size() ||
-      std::memcmp(magic->s.data(), kMagic.data(), kMagic.size()) != 0)
+  if (magic->type != Type::BigInt || magic->s().size() != kMagic.size() ||
+      std::memcmp(magic->s().data(), kMagic.data(), kMagic.size()) != 0)
     fail_.corrupt("it does not start with PyTorch's magic number");
   const Obj* version = machine_->load();
   if (version->type != Type::Int || version->i != kProtocolVersion)
@@ -772,7 +850,7 @@ void TorchUnpickler::checkLegacyHeader() {
   const Obj* sysInfo = machine_->load();
   if (sysInfo->type != Type::Dict) fail_.corrupt("its system information is not a dict");
   for (const auto& [key, value] : sysInfo->dict->entries)
-    if (key->type == Type::Str && key->s == "little_endian" && value->type == Type::Bool && value->i == 0)
+    if (key->type == Type::Str && key->s() == "little_endian" && value->type == Type::Bool && value->i == 0)
       fail_.unsupported("it was saved on a big-endian machine");
 }
 
@@ -786,10 +864,15 @@ void TorchUnpickler::loadStateDict() {
 std::vector<std::string> TorchUnpickler::loadStorageKeys() {
   const Obj* keys = machine_->load();
   if (keys->type != Type::List) fail_.corrupt("its list of storages is not a list");
+  // Refused at the first repeat, before a key listed a million times is copied
+  // a million times.
+  std::unordered_set<const std::string*> seen;
   std::vector<std::string> result;
   for (const Obj* key : keys->items) {
     if (key->type != Type::Str) fail_.corrupt("a storage key is not a string");
-    result.push_back(key->s);
+    if (!seen.insert(key->text).second)
+      fail_.corrupt("it lists storage '" + PickleFailure::shortened(key->s()) + "' twice");
+    result.push_back(key->s());
   }
   return result;
 }
@@ -882,44 +965,63 @@ struct TorchUnpickler::StorageBytes {
 };
 
 void* TorchUnpickler::storageBuffer(const std::string& key) {
-  auto ref = storages_.find(key);
-  if (ref == storages_.end()) fail_.corrupt("it holds data for storage '" + key + "', which no tensor uses");
-  if (data_.count(key)) fail_.corrupt("it holds the data of storage '" + key + "' twice");
+  auto found = storages_.find(key);
+  if (found == storages_.end())
+    fail_.corrupt("it holds data for storage '" + PickleFailure::shortened(key) + "', which no tensor uses");
+  const StorageRef& ref = found->second;
+  if (data_.count(&ref))
+    fail_.corrupt("it holds the data of storage '" + PickleFailure::shortened(key) + "' twice");
   auto bytes = std::make_shared<StorageBytes>();
-  const auto numel = static_cast<std::size_t>(ref->second.numel);
-  if (ref->second.dtype == ElementType::Float32)
+  const auto numel = static_cast<std::size_t>(ref.numel);
+  if (ref.dtype == ElementType::Float32)
     bytes->floats = std::make_shared<std::vector<float>>(numel);
   else
-    bytes->raw.resize(static_cast<std::size_t>(ref->second.byteSize()));
+    bytes->raw.resize(static_cast<std::size_t>(ref.byteSize()));
   void* destination = bytes->floats ? static_cast<void*>(bytes->floats->data()) : bytes->raw.data();
-  data_[key] = std::move(bytes);
+  data_[&ref] = std::move(bytes);
   return destination;
 }
 
 std::map<std::string, WeightArray> TorchUnpickler::tensors() const {
   if (machine_->stateDict == nullptr) fail_.corrupt("it holds no state_dict");
+  std::uint64_t storageElements = 0;
+  for (const auto& [key, ref] : storages_) storageElements += static_cast<std::uint64_t>(ref.numel);
+  const std::uint64_t maxGathered = kGatherFactor * storageElements + kGatherSlack;
+  std::uint64_t gathered = 0;
+
   std::map<std::string, WeightArray> result;
-  std::map<const TensorLayout*, WeightArray> built;  // one array per pickled tensor, however many keys name it
+  // One array per distinct view, however many keys or pickled tensors name it.
+  using ViewKey =
+      std::tuple<const StorageRef*, std::int64_t, std::vector<std::int64_t>, std::vector<std::int64_t>>;
+  std::map<ViewKey, WeightArray> built;
   for (const auto& [key, value] : machine_->stateDict->dict->entries) {
     if (value->type != Type::Tensor) continue;
     if (key->type != Type::Str) fail_.corrupt("a state_dict key is not a string");
     const TensorLayout& layout = *value->tensor;
-    if (layout.awaitingState) fail_.corrupt("tensor '" + key->s + "' has no contents");
-    if (auto done = built.find(&layout); done != built.end()) {
-      result[key->s] = done->second;
+    if (layout.awaitingState)
+      fail_.corrupt("tensor '" + PickleFailure::shortened(key->s()) + "' has no contents");
+    const StorageRef& ref = *layout.storage.ref;
+    const std::int64_t offset = layout.storage.viewOffset + layout.offset;
+    ViewKey view{&ref, offset, layout.sizes, layout.strides};
+    if (auto done = built.find(view); done != built.end()) {
+      result[key->s()] = done->second;
       continue;
     }
-    auto data = data_.find(layout.storage.key);
-    if (data == data_.end()) fail_.corrupt("the data of storage '" + layout.storage.key + "' is missing");
+    auto data = data_.find(&ref);
+    if (data == data_.end())
+      fail_.corrupt("the data of storage '" + PickleFailure::shortened(ref.key) + "' is missing");
     const StorageBytes& storage = *data->second;
-    const StorageRef& ref = storages_.at(layout.storage.key);
-    const std::int64_t offset = layout.storage.viewOffset + layout.offset;
     std::int64_t numel = 1;
     for (std::int64_t size : layout.sizes) numel *= size;
     WeightArray array;
     if (storage.floats && offset == 0 && numel == ref.numel && isContiguous(layout.sizes, layout.strides)) {
       array = WeightArray(layout.sizes, std::shared_ptr<const std::vector<float>>(storage.floats));
     } else {
+      gathered += static_cast<std::uint64_t>(numel);
+      if (gathered > maxGathered)
+        fail_.exhausting("its tensors would copy more than " + std::to_string(maxGathered) +
+                         " values out of storages holding " + std::to_string(storageElements) +
+                         " (many keys name overlapping views of the same data)");
       // Gathered element by element in C order; validate() bounded every index.
       std::vector<float> values(static_cast<std::size_t>(numel));
       std::vector<std::int64_t> index(layout.sizes.size(), 0);
@@ -937,18 +1039,29 @@ std::map<std::string, WeightArray> TorchUnpickler::tensors() const {
       }
       array = WeightArray(layout.sizes, std::move(values));
     }
-    built[&layout] = array;
-    result[key->s] = std::move(array);
+    built.emplace(std::move(view), array);
+    result[key->s()] = std::move(array);
   }
   return result;
 }
 
-std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
-                                                   const std::string& origin) {
+std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size,
+                                                   const StorageLoader& loader, const std::string& origin,
+                                                   std::uint64_t storageBytes) {
   const PickleFailure fail(origin);
   MemoryPickleInput in(data, size, fail);
   TorchUnpickler unpickler(in, fail);
   unpickler.loadStateDict();
+  // Checked before anything is allocated: a forged element count cannot ask
+  // for more memory than the file holds data.
+  std::uint64_t declared = 0;
+  for (const auto& [key, ref] : unpickler.storages()) {
+    if (static_cast<std::uint64_t>(ref.numel) > storageBytes || ref.byteSize() > storageBytes - declared)
+      fail.corrupt("its storages need more bytes than the file's " + std::to_string(storageBytes) +
+                   " bytes of tensor data (storage '" + PickleFailure::shortened(key) + "' alone claims " +
+                   std::to_string(ref.numel) + " elements)");
+    declared += ref.byteSize();
+  }
   for (const auto& [key, ref] : unpickler.storages()) loader(ref, unpickler.storageBuffer(key));
   return unpickler.tensors();
 }

@@ -17,9 +17,11 @@ namespace impasto {
 // own: LibTorch 1.13's unpickler turns the OrderedDict of a Python state_dict
 // into None, and Python's runs code. Ours runs nothing: only the globals a
 // state_dict needs are accepted (anything else is refused as soon as it is
-// read), and memo, stack, strings and object counts are bounded and checked
-// against the bytes left, so a hostile or damaged file ends in
-// Error(ErrorKind::Model), never in a crash or a huge allocation.
+// read), memo, stack and object counts are bounded, lengths are checked
+// against the bytes left, and what the objects hold is charged to a byte
+// budget that grows with the file (texts are interned, so re-using one costs
+// no copy), so a hostile or damaged file ends in Error(ErrorKind::Model),
+// never in a crash or a huge allocation.
 
 // Builds the messages every failure of a pickled weights file uses.
 class PickleFailure {
@@ -30,7 +32,12 @@ class PickleFailure {
   [[noreturn]] void unsupported(const std::string& what) const;
   [[noreturn]] void refused(const std::string& global) const;
   [[noreturn]] void truncated(std::uint64_t at, std::uint64_t size) const;
+  // Reading it would take memory out of all proportion to its size.
+  [[noreturn]] void exhausting(const std::string& what) const;
   const std::string& fileName() const { return fileName_; }
+
+  // A name from the file as messages show it: a long one cut short.
+  static std::string shortened(const std::string& text);
 
  private:
   std::string fileName_;
@@ -106,7 +113,8 @@ class TorchUnpickler {
 
   // The state_dict's tensors as float32 arrays in C order. A float tensor
   // that is its whole storage shares it without a copy (VGG's 548 MB stay
-  // 548 MB), and keys naming one tensor share one array.
+  // 548 MB), and keys naming one view share one array. Copied views may hold
+  // at most about twice the storages' values together, or it throws.
   std::map<std::string, WeightArray> tensors() const;
 
  private:
@@ -115,15 +123,18 @@ class TorchUnpickler {
   std::unique_ptr<Machine> machine_;
   const PickleFailure& fail_;
   std::map<std::string, StorageRef> storages_;
-  std::map<std::string, std::shared_ptr<StorageBytes>> data_;
+  std::map<const StorageRef*, std::shared_ptr<StorageBytes>> data_;
 };
 
 // Writes the storage's ref.byteSize() bytes to destination.
 using StorageLoader = std::function<void(const StorageRef& ref, void* destination)>;
 
 // The zip format's data.pkl: unpickles it and asks loader for each storage.
-// Throws Error(Model) naming origin.
-std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size, const StorageLoader& loader,
-                                                   const std::string& origin);
+// The storages may need at most storageBytes bytes together (the data the
+// file can hold), checked before any is allocated. Throws Error(Model) naming
+// origin.
+std::map<std::string, WeightArray> unpickleTensors(const char* data, std::size_t size,
+                                                   const StorageLoader& loader, const std::string& origin,
+                                                   std::uint64_t storageBytes);
 
 }  // namespace impasto

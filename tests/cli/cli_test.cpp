@@ -17,6 +17,7 @@
 #include "core/io/image_io.h"
 #include "tests/support/aten_ops.h"
 #include "tests/support/onnx_writer.h"
+#include "tests/support/pickle_writer.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
@@ -271,6 +272,29 @@ TEST_F(CliTest, NonSequentialOnnxRefused) {
   RunResult r = run("--content content.png --style style.png --model branchy.onnx --output out.png");
   EXPECT_EQ(r.exitCode, 3);
   EXPECT_THAT(r.output, HasSubstr("sequential"));
+  expectNoOutput(dir_);
+}
+
+// Pickles that re-use memoised objects to make a naive reader allocate tens
+// of gigabytes. The CLI runs with its address space capped (the bombs would
+// need 64 GB and more), so a regression fails here instead of the machine.
+TEST_F(CliTest, PickleBombsAreRefusedWithExit3AndBoundedMemory) {
+  const std::string empty = test::legacyStorageSection({});
+  test::writeBytes(dir_ / "bomb.pth", test::legacyHeader() + test::orderedDictBomb(100000, 40000) + empty);
+  test::writeBytes(dir_ / "key-bomb.pth",
+                   test::legacyHeader() + test::memoisedKeyBomb(1 << 20, 200000) + empty);
+  const std::string capped = "ulimit -v " + std::to_string(4 << 20) + "; ";  // KiB: 4 GiB
+  RunResult r =
+      test::runShell(capped + "cd '" + dir_.string() + "' && '" + test::cliPath() +
+                     "' --content content.png --style style.png --model bomb.pth --output out.png 2>&1");
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("bomb.pth"));
+  EXPECT_THAT(r.output, HasSubstr("made to exhaust memory"));
+  r = test::runShell(capped + "cd '" + dir_.string() + "' && '" + test::cliPath() +
+                     "' --content content.png --style style.png --model key-bomb.pth --output out.png 2>&1");
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, ::testing::AllOf(HasSubstr("key-bomb.pth"), HasSubstr("is missing")));
+  EXPECT_LT(r.output.size(), 2000u) << "the megabyte key is cut short in the message";
   expectNoOutput(dir_);
 }
 

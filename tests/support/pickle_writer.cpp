@@ -335,4 +335,29 @@ void writeBytes(const std::filesystem::path& path, const std::string& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+std::string memoisedKeyBomb(std::size_t keyBytes, std::size_t references) {
+  PickleWriter w;
+  w.proto().emptyDict().mark().unicode("w");
+  w.global("torch._utils", "_rebuild_tensor_v2").mark();
+  w.mark().unicode("storage").global("torch", "FloatStorage").unicode(std::string(keyBytes, 'k'));
+  w.unicode("cpu").integer(4).tuple().put(1);
+  for (std::size_t i = 0; i < references; ++i) w.get(1).binpersid().op('0');  // POP
+  w.binpersid().integer(0).intTuple({4}).intTuple({1}).boolean(false);
+  w.global("collections", "OrderedDict").emptyTuple().reduce().tuple().reduce();
+  w.setitems().stop();
+  return w.bytes();
+}
+
+std::string orderedDictBomb(std::size_t pairs, std::size_t calls) {
+  PickleWriter w;
+  w.proto().global("collections", "OrderedDict").put(0).op('0');
+  w.none().put(1).op('0');
+  w.emptyList().mark();
+  for (std::size_t i = 0; i < pairs; ++i) w.integer(static_cast<std::int64_t>(i)).get(1).op(0x86);  // TUPLE2
+  w.appends().op(0x85).put(2).op('0');  // (list,), memoised
+  for (std::size_t i = 0; i < calls; ++i) w.get(0).get(2).reduce().op('0');
+  w.emptyDict().stop();
+  return w.bytes();
+}
+
 }  // namespace impasto::test

@@ -91,4 +91,14 @@ std::string legacyFile(const std::vector<std::pair<std::string, at::Tensor>>& te
 
 void writeBytes(const std::filesystem::path& path, const std::string& bytes);
 
+// Hostile main pickles for the memory-bound tests; each is a few MB at most.
+// A state_dict {"w": 4 floats} whose storage key is keyBytes long and whose
+// persistent id is memoised and loaded `references` more times: a reader that
+// copies the key per reference needs keyBytes x references bytes.
+std::string memoisedKeyBomb(std::size_t keyBytes, std::size_t references);
+// A memoised list of `pairs` (int, None) pairs passed to OrderedDict `calls`
+// times; the pickle's value is an empty dict. A reader that copies the list
+// into every dict needs pairs x calls entries.
+std::string orderedDictBomb(std::size_t pairs, std::size_t calls);
+
 }  // namespace impasto::test

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.h"
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,8 +9,11 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <new>
 #include <random>
+#include <stdexcept>
 
 namespace impasto::test {
 
@@ -72,6 +77,127 @@ RunResult runShell(const std::string& command) {
   const int status = ::pclose(pipe);
   result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
+// Fields of /proc/self/statm, in bytes: 0 the address space, 1 resident memory.
+std::size_t statmBytes(int field) {
+  std::ifstream in("/proc/self/statm");
+  std::size_t value = 0;
+  for (int i = 0; i <= field; ++i) in >> value;
+  return value * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+void writeFully(int fd, const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// The child's report: its peak memory growth in KiB, a space, one letter for
+// the ending, then the kind and message.
+[[noreturn]] void runChild(const std::function<void()>& fn, int fd, std::size_t extraBytes,
+                           unsigned seconds) {
+  const long residentKb = static_cast<long>(statmBytes(1) / 1024);
+  if (!kAddressSanitizer) {
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = statmBytes(0) + extraBytes;
+    ::setrlimit(RLIMIT_AS, &limit);
+  }
+  ::alarm(seconds);
+  std::string report;
+  try {
+    fn();
+    report = "R";
+  } catch (const Error& e) {
+    report = "E" + std::to_string(static_cast<int>(e.kind())) + " " + e.what();
+  } catch (const std::bad_alloc&) {
+    report = "M";
+  } catch (const std::exception& e) {
+    report = std::string("X") + e.what();
+  } catch (...) {
+    report = "Xan unknown exception";
+  }
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  writeFully(fd, std::to_string(usage.ru_maxrss - residentKb) + " " + report);
+  ::_exit(0);  // no atexit handlers or static destructors of the parent's libraries
+}
+
+}  // namespace
+
+BoundedOutcome runBounded(const std::function<void()>& fn, std::size_t extraBytes, unsigned seconds) {
+  BoundedOutcome outcome;
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("runBounded: pipe failed");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("runBounded: fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    runChild(fn, fds[1], extraBytes, seconds);
+  }
+  ::close(fds[1]);
+  std::string report;
+  std::array<char, 4096> buffer{};
+  ssize_t got = 0;
+  while ((got = ::read(fds[0], buffer.data(), buffer.size())) > 0)
+    report.append(buffer.data(), std::size_t(got));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::size_t space = report.find(' ');
+  if (!WIFEXITED(status) || space == std::string::npos || space + 1 >= report.size()) {
+    outcome.end = BoundedOutcome::End::Died;
+    outcome.message = WIFSIGNALED(status) ? std::string("killed by ") + ::strsignal(WTERMSIG(status))
+                                          : "exited without a report";
+    return outcome;
+  }
+  outcome.peakGrowthKb = std::stol(report.substr(0, space));
+  report.erase(0, space + 1);
+  switch (report[0]) {
+    case 'R':
+      outcome.end = BoundedOutcome::End::Returned;
+      break;
+    case 'E': {
+      outcome.end = BoundedOutcome::End::ThrewError;
+      const std::size_t gap = report.find(' ');
+      outcome.kind = static_cast<ErrorKind>(std::stoi(report.substr(1, gap - 1)));
+      outcome.message = report.substr(gap + 1);
+      break;
+    }
+    case 'M':
+      outcome.end = BoundedOutcome::End::OutOfMemory;
+      break;
+    default:
+      outcome.end = BoundedOutcome::End::OtherException;
+      outcome.message = report.substr(1);
+  }
+  return outcome;
+}
+
+std::string describe(const BoundedOutcome& outcome) {
+  static const char* const ends[] = {"returned", "threw impasto::Error", "ran out of memory",
+                                     "threw another exception", "died"};
+  return std::string(ends[static_cast<int>(outcome.end)]) + (outcome.message.empty() ? "" : ": ") +
+         outcome.message.substr(0, 500) + " (peak memory +" + std::to_string(outcome.peakGrowthKb / 1024) +
+         " MB)";
 }
 
 }  // namespace impasto::test

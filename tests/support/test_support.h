@@ -1,11 +1,12 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/util/error.h"
 
@@ -68,5 +69,30 @@ struct RunResult {
 
 // Runs a shell command line and collects its stdout (append 2>&1 for stderr).
 RunResult runShell(const std::string& command);
+
+// How a call run by runBounded ended.
+struct BoundedOutcome {
+  enum class End {
+    Returned,        // fn returned
+    ThrewError,      // fn threw impasto::Error: kind and message
+    OutOfMemory,     // fn hit the memory limit (std::bad_alloc)
+    OtherException,  // fn threw something else: message
+    Died,            // the child was killed (the time limit, a crash): message names the signal
+  };
+  End end = End::Died;
+  ErrorKind kind = ErrorKind::Internal;
+  std::string message;
+  long peakGrowthKb = 0;  // how far the child's peak resident memory rose above its start (0 if it died)
+};
+
+// Runs fn in a forked child whose address space may grow by at most
+// extraBytes and which is killed after `seconds`, so a reader that would
+// allocate without bound ends in OutOfMemory instead of exhausting the
+// machine, and one that would loop for hours ends in Died. fn runs on the
+// child's only thread: it must not need torch's thread pools or GoogleTest
+// assertions (their failures would stay in the child). Under AddressSanitizer
+// (which reserves terabytes) there is no address-space limit, only the timer.
+BoundedOutcome runBounded(const std::function<void()>& fn, std::size_t extraBytes, unsigned seconds = 120);
+std::string describe(const BoundedOutcome& outcome);  // for assertion messages
 
 }  // namespace impasto::test

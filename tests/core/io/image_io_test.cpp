@@ -493,6 +493,42 @@ TEST_F(ImageIoTest, ImageOverThePixelLimitIsRefusedFromTheHeader) {
   EXPECT_LT(elapsed, std::chrono::milliseconds(500));
 }
 
+// libtiff keeps the first of two ImageWidth tags; a probe that kept the last
+// let a 100000-pixel-wide picture pass as 37 wide. Either order is refused.
+TEST_F(ImageIoTest, TiffGivingItsWidthTwiceIsRefused) {
+  const cv::Mat rgb(23, 37, CV_8UC3, cv::Scalar(10, 20, 30));
+  const std::string valid = handMadeTiff(rgb, false, 1);
+  auto le16 = [](unsigned v) { return std::string{char(v), char(v >> 8)}; };
+  auto le32 = [](std::uint32_t v) {
+    return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
+  };
+  // Entry 0 is ImageWidth; entry 10, PlanarConfiguration (which defaults to
+  // the value it holds), is replaced by a LONG tag of our choice.
+  auto withWidthAndLastTag = [&](std::uint32_t width, unsigned tag, std::uint32_t value) {
+    std::string tiff = valid;
+    const std::size_t entries = 8 + 2;
+    tiff.replace(entries + 8, 4, le32(width));
+    tiff.replace(entries + 10 * 12, 12, le16(tag) + le16(4) + le32(1) + le32(value));
+    return tiff;
+  };
+  constexpr unsigned kPrivateTag = 0x8000;  // ignored by the decoder
+  EXPECT_EQ(loadImage(write("one-width.tif", withWidthAndLastTag(37, kPrivateTag, 37))).size(),
+            cv::Size(37, 23))
+      << "without the second width the file is valid";
+  for (const auto& [first, second] :
+       {std::pair{100000u, 37u}, std::pair{37u, 100000u}, std::pair{37u, 37u}}) {
+    SCOPED_TRACE(std::to_string(first) + " then " + std::to_string(second));
+    const fs::path path = write("two-widths.tif", withWidthAndLastTag(first, 256, second));
+    for (const auto& call :
+         {+[](const fs::path& p) { loadImage(p); }, +[](const fs::path& p) { probeImageSize(p); }}) {
+      const Error error = captureError([&] { call(path); });
+      EXPECT_EQ(error.kind(), ErrorKind::Input);
+      EXPECT_TRUE(contains(error.what(), "gives the image width twice")) << error.what();
+      EXPECT_TRUE(contains(error.what(), "two-widths.tif")) << error.what();
+    }
+  }
+}
+
 TEST_F(ImageIoTest, MaxPixelsIsHonouredExactly) {
   const fs::path path = write("hundred.png", encode(".png", cv::Mat(100, 100, CV_8UC3, cv::Scalar::all(9))));
   EXPECT_EQ(loadImage(path, 10000).size(), cv::Size(100, 100));

@@ -23,7 +23,15 @@ class TorchPickleTest : public ::testing::Test {
       ASSERT_EQ(static_cast<std::uint64_t>(data.numel() * data.element_size()), ref.byteSize()) << ref.key;
       std::memcpy(destination, data.data_ptr(), ref.byteSize());
     };
-    return test::toTensors(unpickleTensors(pickle.data(), pickle.size(), loader, "data.pkl of zip.pth"));
+    return test::toTensors(
+        unpickleTensors(pickle.data(), pickle.size(), loader, "data.pkl of zip.pth", storedBytes()));
+  }
+
+  // What a zip holding storages_ would hold besides the pickle.
+  std::uint64_t storedBytes() const {
+    std::uint64_t bytes = 0;
+    for (const auto& [key, data] : storages_) bytes += static_cast<std::uint64_t>(data.nbytes());
+    return bytes;
   }
 
   std::string refusal(const std::string& pickle) {
@@ -72,7 +80,7 @@ TEST_F(TorchPickleTest, KeysNamingOneTensorShareOneArray) {
     const StorageLoader loader = [&](const StorageRef& ref, void* destination) {
       std::memcpy(destination, storages_.at(ref.key).data_ptr(), ref.byteSize());
     };
-    return unpickleTensors(w.bytes().data(), w.bytes().size(), loader, "shared.pth");
+    return unpickleTensors(w.bytes().data(), w.bytes().size(), loader, "shared.pth", storedBytes());
   }();
   ASSERT_EQ(arrays.size(), 3u);
   EXPECT_EQ(arrays.at("a").values(), (std::vector<float>{2, 3, 4, 5}));
