@@ -32,6 +32,11 @@ std::optional<LossWeights> RenderControl::takeWeights() {
   return taken;
 }
 
+void RenderControl::checkpoint(RenderPhase phase) {
+  if (probe_) probe_(phase);
+  if (cancelled_) throw RenderCancelled();
+}
+
 std::string computeDeviceName() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
 
 namespace {
@@ -86,50 +91,54 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
       styles.push_back(imageToTensor(resizeToLongest(style, settings.size)));
     at::Tensor generated = initialImage(job, settings, content).to(device).contiguous();
 
-    CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights,
-                      device);
-    Stepper stepper(settings.optimizer, settings.learningRate, generated);
-    observer.onStarted(int(content.size(3)), int(content.size(2)));
-
     RenderResult result;
-    const auto start = Clock::now();
-    Clock::duration pausedFor{};
-    auto nextChange = settings.weightChanges.begin();  // replayed from a preset
-    for (int i = 1; i <= settings.iterations; ++i) {
-      if (control.paused()) {
-        const auto pauseStart = Clock::now();
-        while (control.paused() && !control.cancelled())
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        pausedFor += Clock::now() - pauseStart;
-      }
-      if (control.cancelled()) {
-        result.cancelled = true;
-        break;
-      }
-      StepReport& report = result.last;
-      std::optional<LossWeights> scheduled;
-      for (; nextChange != settings.weightChanges.end() && nextChange->fromIteration <= i; ++nextChange)
-        scheduled = nextChange->weights;
-      report.newWeights = control.takeWeights();  // the studio's sliders win over a replay
-      if (!report.newWeights) report.newWeights = scheduled;
-      if (report.newWeights) {
-        cost.setWeights(*report.newWeights);
-        stepper.reset();  // the old curvature belongs to the old cost
-      }
-      CostTerms terms = stepper.step(cost);
+    try {
+      control.checkpoint(RenderPhase::Start);
+      CostFunction cost(job.model, content, styles, job.styleBlend, settings.contentLayer, settings.weights,
+                        device, at::kFloat, [&control](RenderPhase phase) { control.checkpoint(phase); });
+      Stepper stepper(settings.optimizer, settings.learningRate, generated);
+      observer.onStarted(int(content.size(3)), int(content.size(2)));
 
-      report.iteration = i;
-      report.iterations = settings.iterations;
-      report.loss = terms.total.item<double>();
-      report.contentLoss = terms.content;
-      report.styleLoss = terms.style;
-      report.styleLossPerLayer = terms.stylePerLayer;
-      report.tvLoss = terms.tv;
-      report.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start - pausedFor).count();
-      result.iterations = i;
-      observer.onStep(report);
-      if (i % settings.frameEvery == 0 || i == settings.iterations)
-        observer.onFrame(i, toRgb8(tensorToImage(generated)));
+      const auto start = Clock::now();
+      Clock::duration pausedFor{};
+      auto nextChange = settings.weightChanges.begin();  // replayed from a preset
+      for (int i = 1; i <= settings.iterations; ++i) {
+        if (control.paused()) {
+          const auto pauseStart = Clock::now();
+          while (control.paused() && !control.cancelled())
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          pausedFor += Clock::now() - pauseStart;
+        }
+        control.checkpoint(RenderPhase::Step);
+        StepReport report;
+        std::optional<LossWeights> scheduled;
+        for (; nextChange != settings.weightChanges.end() && nextChange->fromIteration <= i; ++nextChange)
+          scheduled = nextChange->weights;
+        report.newWeights = control.takeWeights();  // the studio's sliders win over a replay
+        if (!report.newWeights) report.newWeights = scheduled;
+        if (report.newWeights) {
+          cost.setWeights(*report.newWeights);
+          stepper.reset();  // the old curvature belongs to the old cost
+        }
+        CostTerms terms = stepper.step(cost);
+
+        report.iteration = i;
+        report.iterations = settings.iterations;
+        report.loss = terms.total.item<double>();
+        report.contentLoss = terms.content;
+        report.styleLoss = terms.style;
+        report.styleLossPerLayer = terms.stylePerLayer;
+        report.tvLoss = terms.tv;
+        report.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start - pausedFor).count();
+        result.iterations = i;
+        result.last = std::move(report);
+        observer.onStep(result.last);
+        if (i % settings.frameEvery == 0 || i == settings.iterations)
+          observer.onFrame(i, toRgb8(tensorToImage(generated)));
+      }
+    } catch (const RenderCancelled&) {
+      // Thrown between layers: G still holds the last completed step.
+      result.cancelled = true;
     }
     result.image = tensorToImage(generated);
     return result;

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -51,12 +53,35 @@ class RenderObserver {
   virtual void onFrame(int iteration, const cv::Mat& frame) {}
 };
 
+// Where a render looks for a cancel (RenderControl::checkpoint).
+enum class RenderPhase {
+  Start,     // before any work
+  Targets,   // after each layer of the content and style targets' forwards
+  Forward,   // after each layer of G's forward
+  Backward,  // as the backward reaches each layer
+  Step,      // before each step (after a pause)
+};
+
+// Thrown by RenderControl::checkpoint to unwind a cancelled render; render()
+// catches it. A std::exception, so it crosses LibTorch's autograd engine.
+class RenderCancelled : public std::exception {
+ public:
+  const char* what() const noexcept override { return "The render was cancelled"; }
+};
+
 // Control that flows back into a running render without stopping it: cancel
-// and pause are checked every step; new weights take effect at the next step.
+// is checked between layers (a long forward or backward at print size stops
+// within one layer), pause every step; new weights take effect at the next step.
 class RenderControl {
  public:
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
+  // Called by the engine on the render thread; throws RenderCancelled once
+  // cancel() was called.
+  void checkpoint(RenderPhase phase);
+  // Sees every checkpoint first, on the render thread: lets tests cancel at
+  // exact points inside a step. Set it before the render starts.
+  void setCheckpointProbe(std::function<void(RenderPhase)> probe) { probe_ = std::move(probe); }
   void setPaused(bool paused) { paused_ = paused; }
   bool paused() const { return paused_; }
 
@@ -67,6 +92,7 @@ class RenderControl {
  private:
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> paused_{false};
+  std::function<void(RenderPhase)> probe_;
   std::mutex mailboxMutex_;
   std::optional<LossWeights> mailbox_;
 };
@@ -78,8 +104,9 @@ struct RenderResult {
   StepReport last;
 };
 
-// Runs the optimisation on the calling thread. Returns the current G when
-// cancelled. Throws Error for bad jobs; third-party failures are wrapped.
+// Runs the optimisation on the calling thread. Returns the G of the last
+// completed step when cancelled (a step cut short is dropped). Throws Error for bad jobs; third-party
+// failures are wrapped.
 RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control);
 
 // The device the engine uses: "cuda" when LibTorch has it, else "cpu".
