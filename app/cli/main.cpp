@@ -2,7 +2,6 @@
 #include <CLI/App.hpp>
 #include <CLI/Config.hpp>
 #include <CLI/Formatter.hpp>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -20,19 +19,12 @@
 #include "exit_codes.h"
 #include "models_command.h"
 #include "progress_reporter.h"
+#include "render_interrupts.h"
 
 namespace {
 
 using namespace impasto;
 namespace fs = std::filesystem;
-
-RenderControl* activeControl = nullptr;
-
-void onInterrupt(int) {
-  // First Ctrl-C: stop after the current step and save. A second one kills.
-  if (activeControl) activeControl->cancel();
-  std::signal(SIGINT, SIG_DFL);
-}
 
 bool sameFile(const fs::path& a, const fs::path& b) {
   std::error_code ec;
@@ -56,6 +48,11 @@ void checkOutput(const cli::CliOptions& options) {
 }
 
 int renderCommand(cli::CliOptions options) {
+  cli::RenderInterrupts interrupts;
+  const auto interruptedBeforeStart = [&] {
+    std::cerr << "impasto-cli: interrupted before the first step; nothing was saved\n";
+    return interrupts.exitCode();
+  };
   cli::checkRenderOptions(options);
   checkOutput(options);
   Preset& preset = options.preset;
@@ -65,6 +62,7 @@ int renderCommand(cli::CliOptions options) {
   for (const auto& style : options.styles) job.styles.push_back(loadImage(style));
   job.styleBlend = preset.styleBlend;
   if (preset.settings.init == InitKind::Image) job.initImage = loadImage(preset.initImage);
+  if (interrupts.signal()) return interruptedBeforeStart();
   job.model = loadModelFile(resolveModelArgument(preset.model), preset.pooling);
   job.settings = preset.settings;
   job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
@@ -73,22 +71,23 @@ int renderCommand(cli::CliOptions options) {
 
   cli::ProgressReporter reporter(options.json, options.reportEvery, options.saveEvery, options.output);
   RenderControl control;
-  activeControl = &control;
-  std::signal(SIGINT, onInterrupt);
+  interrupts.attach(&control);
   RenderResult result = render(job, reporter, control);
-  activeControl = nullptr;
+  interrupts.attach(nullptr);
+  if (result.cancelled && result.iterations == 0) return interruptedBeforeStart();
 
   SaveOptions save;
   save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
   reporter.finish(result, options.output);
-  return result.cancelled ? 130 : 0;
+  // A signal after the last step changed nothing: the render is complete.
+  return result.cancelled ? interrupts.exitCode() : 0;
 }
 
 const char* const kFooter =
     "Exit codes: 0 done, 2 usage error, 3 unreadable input, model or output, 4 download failed,\n"
-    "130 interrupted (the current image is saved first).";
+    "130 interrupted by Ctrl-C, 143 by TERM (the current image is saved first, once a step is done).";
 
 // "impasto-cli models download --help": the help of the deepest command given.
 std::string helpCommand(const CLI::App& app) {
