@@ -27,8 +27,7 @@
 
 #include "core/io/image_io.h"
 #include "core/settings/preset.h"
-#include "tests/support/aten_ops.h"
-#include "tests/support/onnx_writer.h"
+#include "tests/support/test_models.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
@@ -144,15 +143,7 @@ class CliInterruptStress : public ::testing::Test {
   void SetUp() override {
     writeImage("content.png", 48, 36, 0);
     writeImage("style.png", 40, 40, 1);
-    at::manual_seed(3);
-    test::OnnxWriter onnx;
-    onnx.conv("conv1", "image", "c1", at::randn({8, 3, 3, 3}) * 0.3, at::zeros({8}), 1, 1)
-        .relu("relu1", "c1", "r1")
-        .maxPool("pool1", "r1", "p1", 2, 2)
-        .conv("conv2", "p1", "c2", at::randn({8, 8, 3, 3}) * 0.2, at::zeros({8}), 1, 1)
-        .relu("relu2", "c2", "r2")
-        .output("r2");
-    onnx.save(dir_ / "tiny.onnx");
+    test::writeTinyOnnx(dir_ / "tiny.onnx");
   }
 
   void writeImage(const std::string& name, int w, int h, int pattern) {
