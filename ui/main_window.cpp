@@ -151,8 +151,8 @@ void MainWindow::buildActions() {
   pauseAction_ = make(tr("&Pause"), QKeySequence(Qt::CTRL | Qt::Key_P), tr("Pause or resume (Ctrl+P)"),
                       [this] { setPaused(!session_->isPaused()); });
   pauseAction_->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
-  stopAction_ = make(tr("S&top"), QKeySequence(Qt::Key_Escape), tr("Stop after the current step (Esc)"),
-                     [this] { stopRender(); });
+  stopAction_ = make(tr("S&top"), QKeySequence(Qt::Key_Escape),
+                     tr("Stop the render; the last finished step is kept (Esc)"), [this] { stopRender(); });
   stopAction_->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
   exportAction_ = make(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::Key_E),
                        tr("Export the render as PNG, JPEG or TIFF (Ctrl+E)"), [this] { exportDialog(); });

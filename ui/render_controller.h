@@ -24,13 +24,13 @@ class RenderController : public QObject {
 
  public:
   explicit RenderController(QObject* parent = nullptr);
-  // Cancels a running render and joins its thread: the engine returns within a step.
+  // Cancels a running render and joins its thread: the engine returns within a layer.
   ~RenderController() override;
 
   // Starts rendering job on the worker thread. Returns false, doing nothing,
   // while another render is still running.
   bool start(RenderJob job);
-  // Asks the engine to stop at the end of the current step; finished(true) follows.
+  // Asks the engine to stop at its next layer (the step in flight is dropped); finished(true) follows.
   void stop();
   void setPaused(bool paused);
   // New α, β, λ or TV weights; the engine applies them at its next step.

@@ -2,7 +2,6 @@
 #include <CLI/App.hpp>
 #include <CLI/Config.hpp>
 #include <CLI/Formatter.hpp>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -21,19 +20,12 @@
 #include "exit_codes.h"
 #include "models_command.h"
 #include "progress_reporter.h"
+#include "render_interrupts.h"
 
 namespace {
 
 using namespace impasto;
 namespace fs = std::filesystem;
-
-RenderControl* activeControl = nullptr;
-
-void onInterrupt(int) {
-  // First Ctrl-C: stop after the current step and save. A second one kills.
-  if (activeControl) activeControl->cancel();
-  std::signal(SIGINT, SIG_DFL);
-}
 
 bool sameFile(const fs::path& a, const fs::path& b) {
   std::error_code ec;
@@ -57,6 +49,11 @@ void checkOutput(const cli::CliOptions& options) {
 }
 
 int renderCommand(cli::CliOptions options) {
+  cli::RenderInterrupts interrupts;
+  const auto interruptedBeforeStart = [&] {
+    std::cerr << "impasto-cli: interrupted before the first step; nothing was saved\n";
+    return interrupts.exitCode();
+  };
   cli::checkRenderOptions(options);
   checkOutput(options);
   Preset& preset = options.preset;
@@ -66,6 +63,7 @@ int renderCommand(cli::CliOptions options) {
   for (const auto& style : options.styles) job.styles.push_back(loadImage(style));
   job.styleBlend = preset.styleBlend;
   if (preset.settings.init == InitKind::Image) job.initImage = loadImage(preset.initImage);
+  if (interrupts.signal()) return interruptedBeforeStart();
   const fs::path modelFile = resolveModelArgument(preset.model);
   job.model = loadModelFile(modelFile, preset.pooling);
   job.settings = preset.settings;
@@ -86,25 +84,27 @@ int renderCommand(cli::CliOptions options) {
     reporter.saveCheckpointsTo(options.checkpoint, identity.json());
   }
   RenderControl control;
-  activeControl = &control;
-  std::signal(SIGINT, onInterrupt);
+  interrupts.attach(&control);
   RenderResult result = render(job, reporter, control);
-  activeControl = nullptr;
+  interrupts.attach(nullptr);
+  if (result.cancelled && result.iterations == 0) return interruptedBeforeStart();
 
   SaveOptions save;
   save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
   reporter.finish(result, options.output);
+  if (result.cancelled) return interrupts.exitCode();
   // A finished render needs its checkpoint no more; a cancelled one can resume from it.
+  // (A signal after the last step changed nothing: the render is complete.)
   std::error_code ec;
-  if (!result.cancelled && !options.checkpoint.empty()) fs::remove(options.checkpoint, ec);
-  return result.cancelled ? 130 : 0;
+  if (!options.checkpoint.empty()) fs::remove(options.checkpoint, ec);
+  return 0;
 }
 
 const char* const kFooter =
     "Exit codes: 0 done, 2 usage error, 3 unreadable input, model or output, 4 download failed,\n"
-    "130 interrupted (the current image is saved first).";
+    "130 interrupted by Ctrl-C, 143 by TERM (the current image is saved first, once a step is done).";
 
 // "impasto-cli models download --help": the help of the deepest command given.
 std::string helpCommand(const CLI::App& app) {

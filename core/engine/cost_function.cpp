@@ -1,23 +1,28 @@
 #include "core/engine/cost_function.h"
 
-
 #include <algorithm>
 #include <numeric>
 
-#include "core/util/error.h"
 #include "core/engine/losses.h"
+#include "core/util/error.h"
 
 namespace impasto {
 
 CostFunction::CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles,
                            std::vector<double> blend, std::string contentLayer, LossWeights weights,
-                           at::Device device, at::ScalarType dtype)
+                           at::Device device, at::ScalarType dtype, CancelCheck cancelCheck)
     : model_(std::move(model)),
       content_(content.to(device, dtype)),
       contentLayer_(std::move(contentLayer)),
       weights_(std::move(weights)),
       device_(device),
       dtype_(dtype) {
+  if (cancelCheck) {
+    targetsCheck_ = [cancelCheck](LayerPass) { cancelCheck(RenderPhase::Targets); };
+    evaluateCheck_ = [cancelCheck](LayerPass pass) {
+      cancelCheck(pass == LayerPass::Forward ? RenderPhase::Forward : RenderPhase::Backward);
+    };
+  }
   if (styles.empty()) throw Error(ErrorKind::Usage, "At least one style image is needed");
   if (blend.empty()) blend.assign(styles.size(), 1.0);
   if (blend.size() != styles.size())
@@ -49,19 +54,23 @@ void CostFunction::computeMissingTargets() {
   if (contentTarget_.defined() && missing.empty()) return;
 
   at::NoGradGuard noGrad;
-  const auto contentActivations = extractor_->forward(content_);
+  const auto contentActivations = extractor_->forward(content_, targetsCheck_);
   if (!contentTarget_.defined()) contentTarget_ = contentActivations.at(contentLayer_);
+  // Summed apart and kept only when complete: a check may throw between styles.
+  std::map<std::string, at::Tensor> added;
   for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
-    auto activations = extractor_->forward(styles_[i]);
+    auto activations = extractor_->forward(styles_[i], targetsCheck_);
     for (const auto& name : missing) {
       const auto& a = activations.at(name);
       // G has the content image's size; its activations fix the Gram's scale.
       const auto& g = contentActivations.at(name);
-      at::Tensor gram = rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
-                           blend_[i];
-      styleGrams_[name] = styleGrams_.count(name) ? styleGrams_[name] + gram : gram;
+      at::Tensor gram =
+          rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
+          blend_[i];
+      added[name] = added.count(name) ? added[name] + gram : gram;
     }
   }
+  styleGrams_.merge(added);
 }
 
 void CostFunction::setWeights(const LossWeights& weights) {
@@ -72,7 +81,7 @@ void CostFunction::setWeights(const LossWeights& weights) {
 }
 
 CostTerms CostFunction::evaluate(const at::Tensor& generated) {
-  auto activations = extractor_->forward(generated);
+  auto activations = extractor_->forward(generated, evaluateCheck_);
   CostTerms terms;
   at::Tensor contentTerm = contentCost(activations.at(contentLayer_), contentTarget_);
   at::Tensor total = weights_.alpha * contentTerm;

@@ -1,15 +1,15 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/engine/aten.h"
-
 #include "core/engine/feature_extractor.h"
-#include "core/models/model.h"
 #include "core/engine/render.h"
+#include "core/models/model.h"
 
 namespace impasto {
 
@@ -25,12 +25,14 @@ struct CostTerms {
 // J(G) = α·J_content(C, G) + β·Σ_l λ_l·J_style^l(S, G) + tv·J_tv(G) for one
 // content image and one or more blended style images. Targets (content
 // activations, style Grams) are computed once, without grad; new weights that
-// name new layers add their targets on demand.
+// name new layers add their targets on demand. cancelCheck, when given, is
+// called between layers (Targets, Forward, Backward) and may throw to stop.
 class CostFunction {
  public:
-  CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles,
-               std::vector<double> blend, std::string contentLayer, LossWeights weights,
-               at::Device device, at::ScalarType dtype = at::kFloat);
+  using CancelCheck = std::function<void(RenderPhase)>;
+  CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles, std::vector<double> blend,
+               std::string contentLayer, LossWeights weights, at::Device device,
+               at::ScalarType dtype = at::kFloat, CancelCheck cancelCheck = {});
 
   CostTerms evaluate(const at::Tensor& generated);
   void setWeights(const LossWeights& weights);
@@ -48,6 +50,8 @@ class CostFunction {
   LossWeights weights_;
   at::Device device_;
   at::ScalarType dtype_;
+  LayerCheck targetsCheck_;   // cancelCheck as Targets
+  LayerCheck evaluateCheck_;  // cancelCheck as Forward and Backward
 
   std::optional<FeatureExtractor> extractor_;
   std::vector<std::string> extractorLayers_;

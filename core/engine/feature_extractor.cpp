@@ -28,12 +28,14 @@ std::size_t deepestLayerIndex(const Model& model, const std::vector<std::string>
   return deepest;
 }
 
-FeatureExtractor::FeatureExtractor(const Model& model, const std::vector<std::string>& outputs, at::Device device,
-                                   at::ScalarType dtype)
+FeatureExtractor::FeatureExtractor(const Model& model, const std::vector<std::string>& outputs,
+                                   at::Device device, at::ScalarType dtype)
     : outputs_(outputs) {
   if (outputs.empty()) throw Error(ErrorKind::Usage, "No layers requested from the feature extractor");
   const std::size_t last = deepestLayerIndex(model, outputs);
-  auto constant = [&](const WeightArray& w) { return w.defined() ? weightTensor(w).to(device, dtype) : at::Tensor(); };
+  auto constant = [&](const WeightArray& w) {
+    return w.defined() ? weightTensor(w).to(device, dtype) : at::Tensor();
+  };
   for (std::size_t i = 0; i <= last; ++i) {
     const LayerSpec& spec = model.layers()[i];
     stages_.push_back({spec, constant(spec.weight), constant(spec.bias)});
@@ -69,19 +71,27 @@ at::Tensor FeatureExtractor::run(const Stage& stage, const at::Tensor& x) {
       // TensorFlow's 'same' pooling pads only after; with kernel == stride that
       // is what ceil mode computes, and neither counts the padding.
       const bool ceil = spec.ceilMode || spec.padAfter > 0;
-      if (spec.kind == LayerKind::MaxPool) return at::max_pool2d(x, spec.kernel, spec.stride, spec.padding, 1, ceil);
+      if (spec.kind == LayerKind::MaxPool)
+        return at::max_pool2d(x, spec.kernel, spec.stride, spec.padding, 1, ceil);
       return at::avg_pool2d(x, spec.kernel, spec.stride, spec.padding, ceil, /*count_include_pad=*/false);
     }
   }
   return x;
 }
 
-std::map<std::string, at::Tensor> FeatureExtractor::forward(const at::Tensor& rgb) const {
+std::map<std::string, at::Tensor> FeatureExtractor::forward(const at::Tensor& rgb,
+                                                            const LayerCheck& check) const {
   std::map<std::string, at::Tensor> result;
   at::Tensor x = preprocess(rgb);
   for (const auto& stage : stages_) {
     x = run(stage, x);
-    if (std::find(outputs_.begin(), outputs_.end(), stage.spec.name) != outputs_.end()) result[stage.spec.name] = x;
+    if (check) {
+      check(LayerPass::Forward);
+      // The hook runs when x's gradient is ready, before this layer's backward.
+      if (x.requires_grad()) x.register_hook([check](const at::Tensor&) { check(LayerPass::Backward); });
+    }
+    if (std::find(outputs_.begin(), outputs_.end(), stage.spec.name) != outputs_.end())
+      result[stage.spec.name] = x;
   }
   return result;
 }

@@ -1,15 +1,21 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/engine/aten.h"
-
 #include "core/models/layers.h"
 #include "core/models/model.h"
 
 namespace impasto {
+
+// Which pass a LayerCheck is called from.
+enum class LayerPass { Forward, Backward };
+// Called after each layer of a forward and, when the input needs grad, as the
+// backward reaches each layer: a caller stops a long pass by throwing from it.
+using LayerCheck = std::function<void(LayerPass)>;
 
 // A model's layers as a chain of ATen operations, cut after the deepest layer
 // asked for. The weights are constants (only G learns). Takes RGB [0, 1]
@@ -22,7 +28,7 @@ class FeatureExtractor {
                    at::ScalarType dtype = at::kFloat);
 
   // rgb: [N, 3, H, W] in [0, 1]. Returns the activation of every requested layer.
-  std::map<std::string, at::Tensor> forward(const at::Tensor& rgb) const;
+  std::map<std::string, at::Tensor> forward(const at::Tensor& rgb, const LayerCheck& check = {}) const;
   // The model's preprocessing alone (differentiable).
   at::Tensor preprocess(const at::Tensor& rgb) const;
   // Layer names kept after truncation, in order.

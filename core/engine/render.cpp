@@ -33,6 +33,11 @@ std::optional<LossWeights> RenderControl::takeWeights() {
   return taken;
 }
 
+void RenderControl::throwIfCancelled(RenderPhase phase) {
+  if (probe_) probe_(phase);
+  if (cancelled_) throw RenderCancelled();
+}
+
 std::string computeDeviceName() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
 
 namespace {
@@ -80,7 +85,8 @@ at::Tensor styleForLevel(const cv::Mat& style, int levelSize, double styleScale)
 // weights, the iteration count, the clock) and runs one level's steps.
 class RenderLoop {
  public:
-  RenderLoop(const RenderJob& job, const RenderSettings& settings, RenderObserver& observer, RenderControl& control)
+  RenderLoop(const RenderJob& job, const RenderSettings& settings, RenderObserver& observer,
+             RenderControl& control)
       : job_(job),
         settings_(settings),
         observer_(observer),
@@ -95,32 +101,22 @@ class RenderLoop {
   RenderResult run() {
     const at::Device device(computeDeviceName() == "cuda" ? at::kCUDA : at::kCPU);
     const cv::Size finalSize = sizeForLongest(job_.content.size(), settings_.size);
-    observer_.onStarted(finalSize.width, finalSize.height);
     const RenderState* resume = job_.resumeFrom ? &*job_.resumeFrom : nullptr;
     const std::size_t firstLevel = resume ? resumePoint(*resume) : 0;
     at::Tensor generated;
     double doneShare = 0.0;
     for (std::size_t k = 0; k < firstLevel; ++k) doneShare += shares_[k];
-    for (std::size_t k = firstLevel; k < levels_.size() && !result_.cancelled; ++k) {
-      const PyramidLevel& level = levels_[k];
-      // The last level's blocks are the wrong sizes for this one: give them back.
-      if (k > firstLevel) releaseCachedCpuMemory();
-      at::Tensor content = imageToTensor(resizeToLongest(job_.content, level.size));
-      if (resume && k == firstLevel) {
-        generated = imageToTensor(resume->generated);
-        if (generated.sizes() != content.sizes())
-          throw Error(ErrorKind::Input, "The checkpoint's image is not the size of its level: it belongs to "
-                                        "another render");
-      } else {
-        generated = generated.defined() ? resizeImageTensor(generated, int(content.size(2)), int(content.size(3)))
-                                        : initialImage(job_, settings_, content);
-      }
-      generated = generated.to(device).contiguous();
-      observer_.onLevel(int(k) + 1, int(levels_.size()), int(content.size(3)), int(content.size(2)));
-      const bool resuming = resume && k == firstLevel;
-      runLevel(int(k), std::move(content), generated, device, doneShare, resuming ? resume : nullptr);
-      doneShare += shares_[k];
+    try {
+      control_.throwIfCancelled(RenderPhase::Start);
+      observer_.onStarted(finalSize.width, finalSize.height);
+      runLevels(firstLevel, resume, generated, device, doneShare);
+    } catch (const RenderCancelled&) {
+      // Thrown between layers: G still holds the last completed step.
+      result_.cancelled = true;
     }
+    if (!generated.defined())  // cancelled before the first level began
+      generated =
+          initialImage(job_, settings_, imageToTensor(resizeToLongest(job_.content, levels_.front().size)));
     // Stopped at a coarse level: the result still has the size asked for.
     if (generated.size(2) != finalSize.height || generated.size(3) != finalSize.width)
       generated = resizeImageTensor(generated, finalSize.height, finalSize.width);
@@ -129,16 +125,44 @@ class RenderLoop {
   }
 
  private:
+  void runLevels(std::size_t firstLevel, const RenderState* resume, at::Tensor& generated,
+                 const at::Device& device, double doneShare) {
+    for (std::size_t k = firstLevel; k < levels_.size(); ++k) {
+      const PyramidLevel& level = levels_[k];
+      // The last level's blocks are the wrong sizes for this one: give them back.
+      if (k > firstLevel) releaseCachedCpuMemory();
+      at::Tensor content = imageToTensor(resizeToLongest(job_.content, level.size));
+      if (resume && k == firstLevel) {
+        generated = imageToTensor(resume->generated);
+        if (generated.sizes() != content.sizes())
+          throw Error(ErrorKind::Input,
+                      "The checkpoint's image is not the size of its level: it belongs to "
+                      "another render");
+      } else {
+        generated = generated.defined()
+                        ? resizeImageTensor(generated, int(content.size(2)), int(content.size(3)))
+                        : initialImage(job_, settings_, content);
+      }
+      generated = generated.to(device).contiguous();
+      observer_.onLevel(int(k) + 1, int(levels_.size()), int(content.size(3)), int(content.size(2)));
+      const bool resuming = resume && k == firstLevel;
+      runLevel(int(k), std::move(content), generated, device, doneShare, resuming ? resume : nullptr);
+      doneShare += shares_[k];
+    }
+  }
+
   // Where a resumed render picks up: its level, with the count, clock and
   // weights of the checkpoint. Returns the level.
   std::size_t resumePoint(const RenderState& state) {
     if (state.level < 0 || std::size_t(state.level) >= levels_.size() || state.levelStep < 0 ||
         state.levelStep > levels_[std::size_t(state.level)].iterations || state.generated.type() != CV_32FC3)
-      throw Error(ErrorKind::Input, "The checkpoint does not fit this render's levels: it belongs to another render");
+      throw Error(ErrorKind::Input,
+                  "The checkpoint does not fit this render's levels: it belongs to another render");
     iteration_ = state.iteration;
     elapsedBefore_ = state.elapsedSeconds;
     weights_ = state.weights;
-    while (nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration_) ++nextChange_;
+    while (nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration_)
+      ++nextChange_;
     return std::size_t(state.level);
   }
 
@@ -146,20 +170,20 @@ class RenderLoop {
                 const RenderState* resume) {
     const PyramidLevel& level = levels_[std::size_t(k)];
     std::vector<at::Tensor> styles;
-    for (const auto& style : job_.styles) styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
+    for (const auto& style : job_.styles)
+      styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
     // Targets at this level's size: content activations and style Grams.
-    CostFunction cost(job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer,
-                      weights_, device);
+    CostFunction cost(job_.model, std::move(content), std::move(styles), job_.styleBlend,
+                      settings_.contentLayer, weights_, device, at::kFloat,
+                      [this](RenderPhase phase) { control_.throwIfCancelled(phase); });
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
     lastCheckpoint_ = Clock::now();
     for (int step = resume ? resume->levelStep + 1 : 1; step <= level.iterations; ++step) {
-      if (!waitWhilePaused()) {
-        result_.cancelled = true;
-        break;
-      }
-      const int i = ++iteration_;
-      StepReport& report = result_.last;
+      waitWhilePaused();
+      control_.throwIfCancelled(RenderPhase::Step);
+      const int i = iteration_ + 1;
+      StepReport report;  // result_.last only once the step is complete
       report.newWeights = takeNewWeights(i);
       if (report.newWeights) {
         cost.setWeights(*report.newWeights);
@@ -180,8 +204,10 @@ class RenderLoop {
       report.styleLossPerLayer = terms.stylePerLayer;
       report.tvLoss = terms.tv;
       report.elapsedSeconds = elapsedSeconds();
+      iteration_ = i;
       result_.iterations = i;
-      observer_.onStep(report);
+      result_.last = std::move(report);
+      observer_.onStep(result_.last);
       // Every k-th step, and each level's last, so the preview shows what a level found.
       if (i % settings_.frameEvery == 0 || step == level.iterations)
         observer_.onFrame(i, toRgb8(tensorToImage(generated)));
@@ -217,21 +243,20 @@ class RenderLoop {
     return elapsedBefore_ + std::chrono::duration<double>(Clock::now() - start_ - pausedFor_).count();
   }
 
-  // False when cancelled.
-  bool waitWhilePaused() {
-    if (control_.paused()) {
-      const auto pauseStart = Clock::now();
-      while (control_.paused() && !control_.cancelled())
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      pausedFor_ += Clock::now() - pauseStart;
-    }
-    return !control_.cancelled();
+  // Returns when resumed or cancelled.
+  void waitWhilePaused() {
+    if (!control_.paused()) return;
+    const auto pauseStart = Clock::now();
+    while (control_.paused() && !control_.cancelled())
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pausedFor_ += Clock::now() - pauseStart;
   }
 
   // The studio's sliders win over a change replayed from a preset.
   std::optional<LossWeights> takeNewWeights(int iteration) {
     std::optional<LossWeights> scheduled;
-    for (; nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration; ++nextChange_)
+    for (; nextChange_ != settings_.weightChanges.end() && nextChange_->fromIteration <= iteration;
+         ++nextChange_)
       scheduled = nextChange_->weights;
     std::optional<LossWeights> submitted = control_.takeWeights();
     return submitted ? submitted : scheduled;

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -76,12 +78,35 @@ class RenderObserver {
   virtual void onCheckpoint(const RenderState& state) {}
 };
 
+// Where a render looks for a cancel (RenderControl::throwIfCancelled).
+enum class RenderPhase {
+  Start,     // before any work
+  Targets,   // after each layer of the content and style targets' forwards
+  Forward,   // after each layer of G's forward
+  Backward,  // as the backward reaches each layer
+  Step,      // before each step (after a pause)
+};
+
+// Thrown by RenderControl::throwIfCancelled to unwind a cancelled render; render()
+// catches it. A std::exception, so it crosses LibTorch's autograd engine.
+class RenderCancelled : public std::exception {
+ public:
+  const char* what() const noexcept override { return "The render was cancelled"; }
+};
+
 // Control that flows back into a running render without stopping it: cancel
-// and pause are checked every step; new weights take effect at the next step.
+// is checked between layers (a long forward or backward at print size stops
+// within one layer), pause every step; new weights take effect at the next step.
 class RenderControl {
  public:
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
+  // Called by the engine on the render thread; throws RenderCancelled once
+  // cancel() was called.
+  void throwIfCancelled(RenderPhase phase);
+  // Sees every cancel check first, on the render thread: lets tests cancel at
+  // exact points inside a step. Set it before the render starts.
+  void setCancelProbe(std::function<void(RenderPhase)> probe) { probe_ = std::move(probe); }
   void setPaused(bool paused) { paused_ = paused; }
   bool paused() const { return paused_; }
 
@@ -92,6 +117,7 @@ class RenderControl {
  private:
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> paused_{false};
+  std::function<void(RenderPhase)> probe_;
   std::mutex mailboxMutex_;
   std::optional<LossWeights> mailbox_;
 };
@@ -103,8 +129,10 @@ struct RenderResult {
   StepReport last;
 };
 
-// Runs the optimisation on the calling thread, coarse to fine. Returns the
-// current G when cancelled, at the final size. Throws Error for bad jobs; third-party failures are wrapped.
+// Runs the optimisation on the calling thread, coarse to fine. When
+// cancelled, returns the G of the last completed step (a step cut short is
+// dropped), at the final size. Throws Error for bad jobs; third-party failures
+// are wrapped.
 RenderResult render(const RenderJob& job, RenderObserver& observer, RenderControl& control);
 
 // The device the engine uses: "cuda" when LibTorch has it, else "cpu".

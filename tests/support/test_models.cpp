@@ -1,11 +1,11 @@
 #include "tests/support/test_models.h"
 
-#include "tests/support/aten_ops.h"
-
 #include <cmath>
 
 #include "core/engine/tensor_convert.h"
 #include "core/models/layers.h"
+#include "tests/support/aten_ops.h"
+#include "tests/support/onnx_writer.h"
 
 namespace impasto::test {
 
@@ -45,6 +45,18 @@ ModelPtr makeTinyModel(std::uint64_t seed, int width) {
   manifest.defaultAlpha = 1.0;
   manifest.defaultBeta = 1000.0;
   return std::make_shared<const Model>(manifest, std::move(layers));
+}
+
+void writeTinyOnnx(const std::filesystem::path& path, std::uint64_t seed, int width) {
+  at::manual_seed(seed);
+  OnnxWriter onnx;
+  onnx.conv("conv1", "image", "c1", at::randn({width, 3, 3, 3}) * 0.3, at::zeros({width}), 1, 1)
+      .relu("relu1", "c1", "r1")
+      .maxPool("pool1", "r1", "p1", 2, 2)
+      .conv("conv2", "p1", "c2", at::randn({width, width, 3, 3}) * 0.2, at::zeros({width}), 1, 1)
+      .relu("relu2", "c2", "r2")
+      .output("r2");
+  onnx.save(path);
 }
 
 std::map<std::string, at::Tensor> toTensors(const std::map<std::string, WeightArray>& arrays) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 
 #include "core/models/model.h"
@@ -13,5 +14,8 @@ namespace impasto::test {
 // recommends alpha 1, beta 1000, as a real model's may.
 ModelPtr makeTinyModel(std::uint64_t seed = 1, int width = 8);
 
+// A seeded conv1 relu1 pool1 conv2 relu2 network as an ONNX file, for tests
+// that load a model from disk (this header keeps torch out of Qt test files).
+void writeTinyOnnx(const std::filesystem::path& path, std::uint64_t seed = 7, int width = 8);
 
 }  // namespace impasto::test
