@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses of tests/fuzz (clang, ASan + UBSan) into
 # build-fuzz/ and runs each for SECONDS (default 25). Fails when a harness
 # crashes, leaks, runs out of memory or hangs on an input; that input is kept
-# in build-fuzz/findings/<harness>/ (replay: build-fuzz/tests/fuzz/<harness> FILE).
+# in build-fuzz/findings/<harness>/ until the next run (replay: build-fuzz/tests/fuzz/<harness> FILE).
 # New inputs that reach new code go to build-fuzz/corpus/<harness>/; the seeds
 # in tests/fuzz/corpus/ are only read.
 # Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (default: all harnesses)
@@ -24,6 +24,7 @@ cmake --build build-fuzz -j "${IMPASTO_JOBS:-2}" --target "${harnesses[@]}"
 
 failed=()
 for harness in "${harnesses[@]}"; do
+  rm -rf "build-fuzz/findings/$harness"
   mkdir -p "build-fuzz/corpus/$harness" "build-fuzz/findings/$harness"
   echo "== $harness: ${seconds} s"
   # -rss_limit_mb also caps single allocations (malloc_limit_mb defaults to it).
@@ -31,7 +32,8 @@ for harness in "${harnesses[@]}"; do
   if ! "build-fuzz/tests/fuzz/$harness" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -seed="${IMPASTO_FUZZ_SEED:-1}" -dict="tests/fuzz/dict/$harness.dict" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/findings/$harness/" ${IMPASTO_FUZZ_ARGS:-} \
-    "build-fuzz/corpus/$harness" "tests/fuzz/corpus/$harness" 2>"build-fuzz/$harness.log"; then
+    "build-fuzz/corpus/$harness" "tests/fuzz/corpus/$harness" 2>"build-fuzz/$harness.log" ||
+    [[ -n "$(ls -A "build-fuzz/findings/$harness")" ]]; then  # -fork=1 -ignore_crashes=1 exits 0
     failed+=("$harness")
     tail -n 60 "build-fuzz/$harness.log"
   fi
