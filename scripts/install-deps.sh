@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzip-dev
   python3 xvfb xauth
   dpkg-dev file  # cpack -G DEB: dpkg-shlibdeps computes the package's Depends
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and clang's sanitizer runtimes
 )
 
 missing=()

@@ -515,6 +515,13 @@ void clampToUnit(cv::Mat& image) {
   cv::min(image, cv::Scalar::all(1.0), image);
 }
 
+// Decoded float samples (TIFF) may be NaN, which the clamp passes on; they
+// become 0 first. Expects CV_32F.
+void clampFloatSamples(cv::Mat& image) {
+  cv::patchNaNs(image, 0.0);
+  clampToUnit(image);
+}
+
 void applyOrientation(cv::Mat& image, int orientation) {
   switch (orientation) {
     case 2:
@@ -576,12 +583,12 @@ cv::Mat toFloatRgb(const cv::Mat& decoded, const fs::path& path) {
     if (decoded.depth() == CV_64F) decoded.convertTo(source, CV_32F);  // cvtColor has no 64-bit path
     cv::cvtColor(source, rgb, channels == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
     rgb.convertTo(rgb, CV_32FC3, scale);
-    if (floating) clampToUnit(rgb);
+    if (floating) clampFloatSamples(rgb);
     return rgb;
   }
   cv::Mat withAlpha;
   decoded.convertTo(withAlpha, CV_MAKETYPE(CV_32F, channels), scale);
-  if (floating) clampToUnit(withAlpha);
+  if (floating) clampFloatSamples(withAlpha);
   rgb.create(decoded.size(), CV_32FC3);
   for (int y = 0; y < rgb.rows; ++y) {
     const float* in = withAlpha.ptr<float>(y);

@@ -213,9 +213,9 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::Model, "Model manifest " + origin + " is not valid JSON (byte " +
                                       std::to_string(e.byte) + "): fix the file or remove it");
-  } catch (const json::exception& e) {  // 1e999: a number no double holds
-    throw Error(ErrorKind::Model,
-                "Model manifest " + origin + " cannot be read (" + e.what() + "): fix the file or remove it");
+  } catch (const json::exception& e) {  // a number beyond a double's range, such as 1e400
+    throw Error(ErrorKind::Model, "Model manifest " + origin + " cannot be read: it is not valid JSON (" +
+                                      e.what() + "): fix the file or remove it");
   }
   if (!doc.is_object())
     throw Error(ErrorKind::Model, "Model manifest " + origin + " must hold a JSON object");

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/util/error.h"
@@ -335,6 +338,39 @@ TEST_F(ImageIoTest, SixteenBitAlphaIsCompositedOverWhite) {
   const cv::Mat loaded = loadImage(write("alpha16.png", encode(".png", bgra)));
   expectColour(pixel(loaded, 0, 0), {1, 1, 1}, 1e-6f, "transparent");
   expectColour(pixel(loaded, 1, 0), {0, 1, 0}, 1e-6f, "opaque green");
+}
+
+// Found by tests/fuzz/fuzz_image: a float TIFF's NaN samples went through the
+// clamp to [0, 1] and on into the render. NaN counts as 0 (black, or a
+// transparent alpha), infinities clamp.
+TEST_F(ImageIoTest, NonFiniteFloatTiffSamplesBecomeValuesInTheUnitRange) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  cv::Mat grey(1, 4, CV_32FC1);
+  grey.at<float>(0, 0) = nan;
+  grey.at<float>(0, 1) = inf;
+  grey.at<float>(0, 2) = -inf;
+  grey.at<float>(0, 3) = 0.5f;
+  cv::Mat bgra(1, 2, CV_32FC4);
+  bgra.at<cv::Vec4f>(0, 0) = {nan, 0.5f, 0.25f, 1.f};  // blue is NaN, opaque
+  bgra.at<cv::Vec4f>(0, 1) = {0.f, 0.f, 0.f, nan};     // alpha is NaN
+  for (const auto& [name, image] : {std::pair{"grey.tiff", grey}, std::pair{"bgra.tiff", bgra}}) {
+    const cv::Mat loaded = loadImage(write(name, encode(".tiff", image)));
+    ASSERT_EQ(loaded.type(), CV_32FC3) << name;
+    for (int x = 0; x < loaded.cols; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const float v = pixel(loaded, x, 0)[c];
+        EXPECT_TRUE(std::isfinite(v) && v >= 0.f && v <= 1.f) << name << " pixel " << x << ": " << v;
+      }
+  }
+  const cv::Mat loadedGrey = loadImage(dir_ / "grey.tiff");
+  expectColour(pixel(loadedGrey, 0, 0), {0, 0, 0}, 0.f, "NaN");
+  expectColour(pixel(loadedGrey, 1, 0), {1, 1, 1}, 0.f, "infinity");
+  expectColour(pixel(loadedGrey, 2, 0), {0, 0, 0}, 0.f, "-infinity");
+  expectColour(pixel(loadedGrey, 3, 0), cv::Vec3f::all(0.5f), 0.f, "0.5");
+  const cv::Mat loadedBgra = loadImage(dir_ / "bgra.tiff");
+  expectColour(pixel(loadedBgra, 0, 0), {0.25f, 0.5f, 0.f}, 1e-6f, "NaN blue");
+  expectColour(pixel(loadedBgra, 1, 0), {1, 1, 1}, 1e-6f, "NaN alpha");
 }
 
 // ------------------------------------------------------------- orientation

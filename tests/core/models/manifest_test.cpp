@@ -152,6 +152,14 @@ TEST(ManifestTest, ErrorsNameTheFileAndTheField) {
   EXPECT_THAT(parseError("[1, 2]"), HasSubstr("JSON object"));
 }
 
+// Found by tests/fuzz/fuzz_manifest: nlohmann::json reports a number too large
+// for a double as out_of_range, not parse_error, and it escaped as such.
+TEST(ManifestTest, ANumberBeyondDoubleRangeIsAnErrorNotAnEscapedJsonException) {
+  EXPECT_THAT(parseError(R"({"name": "a", "input": {"scale": 1e400}})"),
+              AllOf(HasSubstr("test.json"), HasSubstr("not valid JSON"), HasSubstr("1e400")));
+  EXPECT_THAT(parseError(R"({"name": 1e400})"), HasSubstr("not valid JSON"));
+}
+
 TEST(ManifestTest, JsonRoundTripKeepsEveryField) {
   ModelManifest m = parseManifest(R"({
     "name": "net", "title": "A net", "format": "pth", "license": "MIT",
