@@ -47,16 +47,16 @@ std::string_view nameOf(E value) {
   return Table<E>::entries[0].name;  // unreachable while the tables cover every value
 }
 
-bool finiteNonNegative(double w) { return w >= 0.0 && std::isfinite(w); }
+// Beyond kMaxWeight J overflows float mid-render; refused up front instead.
+bool usableWeight(double w) { return w >= 0.0 && w <= kMaxWeight; }
 
 void requireWeights(const LossWeights& w, const std::string& where) {
   for (double v : {w.alpha, w.beta, w.tv})
-    if (!finiteNonNegative(v))
-      throw Error(ErrorKind::Usage, "α, β and the TV weight" + where + " must be finite and ≥ 0");
+    if (!usableWeight(v))
+      throw Error(ErrorKind::Usage, "α, β and the TV weight" + where + " must be between 0 and 1e12");
   for (const auto& [name, lambda] : w.styleLayers)
-    if (!finiteNonNegative(lambda))
-      throw Error(ErrorKind::Usage,
-                  "Layer weight λ of '" + name + "'" + where + " must be a finite number ≥ 0");
+    if (!usableWeight(lambda))
+      throw Error(ErrorKind::Usage, "Layer weight λ of '" + name + "'" + where + " must be between 0 and 1e12");
 }
 
 }  // namespace

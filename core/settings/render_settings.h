@@ -63,6 +63,7 @@ constexpr int kMinSize = 16;
 constexpr int kMaxSize = 16384;
 constexpr int kMaxIterations = 1000000;
 constexpr int kMaxScales = 12;
+constexpr double kMaxWeight = 1e12;  // α, β, λ and the TV weight
 constexpr double kMaxStyleScale = 8.0;
 constexpr std::uint64_t kMaxSeed = std::uint64_t(1) << 53;  // exact in every JSON reader
 

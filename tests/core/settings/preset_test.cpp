@@ -125,7 +125,7 @@ TEST(PresetJson, ABadFieldIsNamedAndChangesNothing) {
       {R"({"size": 512.5})", "'size'"},
       {R"({"iterations": -1})", "'iterations'"},
       {R"({"alpha": "big"})", "'alpha'"},
-      {R"({"beta": -3})", "≥ 0"},
+      {R"({"beta": -3})", "between 0 and 1e12"},
       {R"({"optimizer": "sgd"})", "'optimizer' must be lbfgs or adam"},
       {R"({"pooling": 3})", "'pooling' must be a string"},
       {R"({"style_layers": {"relu1": "x"}})", "relu1"},
@@ -210,6 +210,17 @@ TEST(ResolveSettings, RefusesUnknownLayersAlsoInWeightChanges) {
   const Error error = test::captureError([&] { resolveSettings(s, *model); });
   EXPECT_THAT(std::string(error.what()), HasSubstr("relu9"));
   EXPECT_THAT(std::string(error.what()), HasSubstr("Its layers are: conv1, relu1"));
+}
+
+// A weight of 1e308 used to pass and end mid-render in "try smaller α, β".
+TEST(ValidateSettings, WeightsTooLargeForARenderAreRefusedUpFront) {
+  RenderSettings s;
+  EXPECT_NO_THROW(validateSettings(s));
+  s.weights.beta = 1e308;
+  EXPECT_THAT(test::captureError([&] { validateSettings(s); }).what(), HasSubstr("between 0 and 1e12"));
+  s.weights.beta = kMaxWeight;
+  s.weights.styleLayers["relu1"] = 2e12;
+  EXPECT_THAT(test::captureError([&] { validateSettings(s); }).what(), HasSubstr("relu1"));
 }
 
 }  // namespace
