@@ -12,8 +12,12 @@
 namespace impasto {
 
 LossChart::LossChart(QWidget* parent)
-    : QChartView(parent), total_(new QLineSeries), content_(new QLineSeries), style_(new QLineSeries),
-      axisX_(new QValueAxis), axisY_(new QLogValueAxis) {
+    : QChartView(parent),
+      total_(new QLineSeries),
+      content_(new QLineSeries),
+      style_(new QLineSeries),
+      axisX_(new QValueAxis),
+      axisY_(new QLogValueAxis) {
   auto* chart = new QChart;
   chart->legend()->setAlignment(Qt::AlignTop);
   chart->setMargins(QMargins(2, 2, 2, 2));
@@ -73,7 +77,8 @@ void LossChart::addReports(const QList<StepReport>& reports) {
     append(r.iteration, r.loss, total);
     append(r.iteration, r.contentLoss, content);
     append(r.iteration, r.styleLoss, style);
-    if (r.level > level_) addMarker(r.iteration - 0.5, tr("next level"), QPen(Qt::darkCyan, 1.0, Qt::DotLine));
+    if (r.level > level_)
+      addMarker(r.iteration - 0.5, tr("next level"), QPen(Qt::darkCyan, 1.0, Qt::DotLine));
     level_ = r.level;
     if (r.iterations > iterations_) {
       iterations_ = r.iterations;

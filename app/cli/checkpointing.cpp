@@ -36,8 +36,9 @@ void RenderIdentity::requireSameAs(const Checkpoint& checkpoint) const {
   const Json mine = Json::parse(json_);
   const Json theirs = Json::parse(checkpoint.render, nullptr, false);
   auto refuse = [](const std::string& what) {
-    throw Error(ErrorKind::Input, "The checkpoint belongs to another render: " + what +
-                                      ". Give the same inputs and settings, or start again without --resume.");
+    throw Error(ErrorKind::Input,
+                "The checkpoint belongs to another render: " + what +
+                    ". Give the same inputs and settings, or start again without --resume.");
   };
   if (theirs.is_discarded() || !theirs.is_object()) refuse("it does not say which");
   if (theirs.value("settings", Json()) != mine["settings"]) refuse("the settings differ");

@@ -172,17 +172,18 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
   app.add_flag("--json", o.json, "one JSON object per line on stdout");
   app.add_option("--checkpoint", o.checkpoint, "save the render's state to FILE as it runs, to --resume it")
       ->type_name("FILE");
-  app.add_option("--checkpoint-every", o.checkpointEvery, "checkpoint every K steps or 60 s, whichever is first")
+  app.add_option("--checkpoint-every", o.checkpointEvery,
+                 "checkpoint every K steps or 60 s, whichever is first")
       ->type_name("K")
       ->check(CLI::Range(1, kMaxIterations));
-  addApplied<std::string>(
-      app, "--resume", "continue the render a --checkpoint FILE saved (its settings and files)",
-      [&o](const std::string& file) {
-        auto checkpoint = std::make_shared<Checkpoint>(loadCheckpoint(file));
-        applyCheckpointRender(*checkpoint, o);
-        o.resumeFile = file;
-        o.resume = std::move(checkpoint);
-      })
+  addApplied<std::string>(app, "--resume",
+                          "continue the render a --checkpoint FILE saved (its settings and files)",
+                          [&o](const std::string& file) {
+                            auto checkpoint = std::make_shared<Checkpoint>(loadCheckpoint(file));
+                            applyCheckpointRender(*checkpoint, o);
+                            o.resumeFile = file;
+                            o.resume = std::move(checkpoint);
+                          })
       ->type_name("FILE");
 }
 

@@ -54,10 +54,11 @@ void ProgressReporter::onStep(const StepReport& r) {
   const int filled = std::clamp(int(width * r.progress), 0, width);
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
   char level[64] = "";
-  if (r.levels > 1) std::snprintf(level, sizeof level, "  level %d/%d %dx%d", r.level, r.levels, r.width, r.height);
+  if (r.levels > 1)
+    std::snprintf(level, sizeof level, "  level %d/%d %dx%d", r.level, r.levels, r.width, r.height);
   char line[256];
-  std::snprintf(line, sizeof line, "[%s] %d/%d%s  J=%.4g  %.2f steps/s  ETA %dm%02ds", bar.c_str(), r.iteration,
-                r.iterations, level, r.loss, rate, int(eta) / 60, int(eta) % 60);
+  std::snprintf(line, sizeof line, "[%s] %d/%d%s  J=%.4g  %.2f steps/s  ETA %dm%02ds", bar.c_str(),
+                r.iteration, r.iterations, level, r.loss, rate, int(eta) / 60, int(eta) % 60);
   // A bar that redraws itself on a terminal; plain lines in logs.
   std::cerr << (terminal_ ? "\r" : "") << line << (terminal_ ? "\033[K" : "\n") << std::flush;
 }
@@ -77,7 +78,9 @@ void ProgressReporter::saveCheckpointsTo(std::string path, std::string renderJso
 void ProgressReporter::onCheckpoint(const RenderState& state) {
   if (checkpointPath_.empty()) return;
   saveCheckpoint({checkpointRender_, state}, checkpointPath_);
-  if (json_) std::cout << nlohmann::json{{"checkpoint", checkpointPath_}, {"iteration", state.iteration}}.dump() << std::endl;
+  if (json_)
+    std::cout << nlohmann::json{{"checkpoint", checkpointPath_}, {"iteration", state.iteration}}.dump()
+              << std::endl;
 }
 
 void ProgressReporter::finish(const RenderResult& result, const std::string& output) {

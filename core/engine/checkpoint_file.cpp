@@ -115,7 +115,8 @@ Checkpoint loadCheckpoint(const std::filesystem::path& path) {
   in.read(length, sizeof length);
   std::uint64_t headerSize = 0;
   for (int i = 0; i < 8; ++i) headerSize |= std::uint64_t(length[i]) << (8 * i);
-  if (headerSize > kMaxHeaderBytes || headerSize > in.left()) in.fail("is damaged (its header's length is wrong)");
+  if (headerSize > kMaxHeaderBytes || headerSize > in.left())
+    in.fail("is damaged (its header's length is wrong)");
   std::string text(headerSize, '\0');
   in.read(text.data(), headerSize);
   requireJsonDepth(text, ErrorKind::Input, "The checkpoint " + path.string());
@@ -140,7 +141,8 @@ Checkpoint loadCheckpoint(const std::filesystem::path& path) {
       if (name == "generated") {
         rows = array.at("rows").get<int>();
         cols = array.at("cols").get<int>();
-        if (rows < 1 || cols < 1 || rows > kMaxSize || cols > kMaxSize) in.fail("is damaged (its image size)");
+        if (rows < 1 || cols < 1 || rows > kMaxSize || cols > kMaxSize)
+          in.fail("is damaged (its image size)");
         count = std::uint64_t(rows) * std::uint64_t(cols) * 3;
       } else {
         count = array.at("count").get<std::uint64_t>();

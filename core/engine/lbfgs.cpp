@@ -113,17 +113,20 @@ void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
   reset();
   auto number = [&](const std::string& key) {
     const auto it = state.numbers.find(key);
-    if (it == state.numbers.end()) throw Error(ErrorKind::Input, "The checkpoint lacks the optimiser's " + key);
+    if (it == state.numbers.end())
+      throw Error(ErrorKind::Input, "The checkpoint lacks the optimiser's " + key);
     return it->second;
   };
   auto vector = [&](const std::string& key) {
     const auto it = state.arrays.find(key);
     if (it == state.arrays.end() || std::int64_t(it->second.size()) != n)
-      throw Error(ErrorKind::Input, "The checkpoint's optimiser vector " + key + " is missing or of another size");
+      throw Error(ErrorKind::Input,
+                  "The checkpoint's optimiser vector " + key + " is missing or of another size");
     return floatTensor(it->second);
   };
   const int pairs = int(number("lbfgs.pairs"));
-  if (pairs < 0 || pairs > historySize_) throw Error(ErrorKind::Input, "The checkpoint has too many L-BFGS pairs");
+  if (pairs < 0 || pairs > historySize_)
+    throw Error(ErrorKind::Input, "The checkpoint has too many L-BFGS pairs");
   for (int i = 0; i < pairs; ++i) {
     const std::string k = std::to_string(i);
     history_.push_back({vector("lbfgs.s" + k), vector("lbfgs.y" + k), number("lbfgs.rho" + k)});

@@ -75,7 +75,8 @@ void Stepper::load(const OptimizerState& state) {
   }
   const auto m = state.arrays.find("adam.m"), v = state.arrays.find("adam.v");
   if (m == state.arrays.end() || v == state.arrays.end()) return;  // saved before its first step
-  if (std::int64_t(m->second.size()) != generated_.numel() || std::int64_t(v->second.size()) != generated_.numel())
+  if (std::int64_t(m->second.size()) != generated_.numel() ||
+      std::int64_t(v->second.size()) != generated_.numel())
     throw Error(ErrorKind::Input, "The checkpoint's Adam moments are of another size than the image");
   adam_->m = floatTensor(m->second).view_as(generated_);
   adam_->v = floatTensor(v->second).view_as(generated_);

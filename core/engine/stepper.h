@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "core/engine/aten.h"
-
 #include "core/engine/cost_function.h"
 #include "core/engine/lbfgs.h"
 #include "core/engine/render.h"

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "core/engine/aten.h"
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "core/engine/aten.h"
 #include "core/models/weights.h"
 
 namespace impasto {

@@ -14,7 +14,8 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& b
 // The same for files too large to build in memory first: produce() hands the
 // bytes to the sink in pieces.
 using ByteSink = std::function<void(const void* data, std::size_t size)>;
-void writeFileAtomically(const std::filesystem::path& path, const std::function<void(const ByteSink&)>& produce);
+void writeFileAtomically(const std::filesystem::path& path,
+                         const std::function<void(const ByteSink&)>& produce);
 
 // Throws Error(Output) with advice when a file could not be created at path
 // (missing or read-only directory). Used before long work starts.

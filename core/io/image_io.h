@@ -3,9 +3,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 namespace impasto {
 
@@ -32,8 +31,8 @@ cv::Mat resizeToLongest(const cv::Mat& image, int longest);
 cv::Size sizeForLongest(cv::Size size, int longest);
 
 struct SaveOptions {
-  int pngBitDepth = 8;    // 8 or 16
-  int jpegQuality = 95;   // 0-100
+  int pngBitDepth = 8;                         // 8 or 16
+  int jpegQuality = 95;                        // 0-100
   std::map<std::string, std::string> pngText;  // tEXt chunks, e.g. the render settings
 };
 

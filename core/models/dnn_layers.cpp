@@ -142,8 +142,9 @@ LayerSpec pooling(const cv::Ptr<cv::dnn::PoolingLayer>& pool, const std::string&
 
 }  // namespace
 
-std::vector<LayerSpec> readDnnLayers(const std::function<cv::dnn::Net()>& read, const std::string& description,
-                                     const std::string& advice, const std::string& origin) {
+std::vector<LayerSpec> readDnnLayers(const std::function<cv::dnn::Net()>& read,
+                                     const std::string& description, const std::string& advice,
+                                     const std::string& origin) {
   cv::dnn::Net net;
   try {
     net = read();

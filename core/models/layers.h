@@ -31,8 +31,8 @@ struct LayerSpec {
   WeightArray weight;
   WeightArray bias;
   int stride = 1;
-  int padding = 0;     // symmetric padding (conv and pooling)
-  int kernel = 2;      // pooling window
+  int padding = 0;  // symmetric padding (conv and pooling)
+  int kernel = 2;   // pooling window
   bool ceilMode = false;
   // Pooling that pads only on the bottom/right ("same" in TensorFlow), by this much.
   int padAfter = 0;

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <set>
 
-#include "core/util/error.h"
 #include "core/models/torch_pickle.h"
+#include "core/util/error.h"
 
 namespace impasto {
 namespace {
@@ -38,7 +38,8 @@ class FileInput : public PickleInput {
 
   std::array<std::uint8_t, 4> peek4() {
     std::array<std::uint8_t, 4> head{};
-    in_.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(std::min<std::uint64_t>(size_, 4)));
+    in_.read(reinterpret_cast<char*>(head.data()),
+             static_cast<std::streamsize>(std::min<std::uint64_t>(size_, 4)));
     in_.clear();
     in_.seekg(static_cast<std::streamoff>(pos_));
     return head;

@@ -344,9 +344,9 @@ void reconcile(ModelManifest& m, const std::vector<LayerSpec>& layers, const std
   for (const auto& layer : layers) names.push_back(layer.name);
   auto known = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
   auto complain = [&](const std::string& what, const std::string& n) {
-    throw Error(ErrorKind::Model,
-                manifestOrigin + " names " + what + " \"" + n +
-                    "\", which the model does not have (its layers: " + joined(names, 40) + ")");
+    throw Error(ErrorKind::Model, manifestOrigin + " names " + what + " \"" + n +
+                                      "\", which the model does not have (its layers: " + joined(names, 40) +
+                                      ")");
   };
   for (const auto& n : m.layers)
     if (!known(n)) complain("layer", n);

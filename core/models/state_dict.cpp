@@ -110,7 +110,8 @@ StateDict readZipStateDict(const std::filesystem::path& path) {
   const std::string origin = path.string();
   const TorchZip zip(path);
   if (!zip.has("data.pkl"))
-    throw Error(ErrorKind::Model, origin + " is a zip file but not a PyTorch checkpoint (it has no data.pkl)");
+    throw Error(ErrorKind::Model,
+                origin + " is a zip file but not a PyTorch checkpoint (it has no data.pkl)");
   std::vector<char> pickle(static_cast<std::size_t>(zip.size("data.pkl")));
   zip.read("data.pkl", pickle.data(), pickle.size());
   const StorageLoader loader = [&](const StorageRef& ref, void* destination) {
@@ -138,8 +139,7 @@ StateDict dropCommonModulePrefix(StateDict dict) {
 }  // namespace
 
 StateDict loadStateDict(const std::filesystem::path& path) {
-  if (!isRegularFile(path))
-    throw Error(ErrorKind::Model, "No such model file: " + path.string());
+  if (!isRegularFile(path)) throw Error(ErrorKind::Model, "No such model file: " + path.string());
   StateDict dict = isZipFile(path) ? readZipStateDict(path) : readLegacyTorchFile(path);
   if (dict.empty()) throw Error(ErrorKind::Model, path.string() + " holds no tensors");
   return dropCommonModulePrefix(std::move(dict));
@@ -167,8 +167,9 @@ std::vector<LayerSpec> layersFromTopology(const std::vector<TopologyEntry>& topo
       auto bias = dict.find(key + ".bias");
       if (bias != dict.end()) {
         if (bias->second.dim() != 1 || bias->second.size(0) != spec.weight.size(0))
-          throw Error(ErrorKind::Model, origin + ": " + key + ".bias has shape " + shapeString(bias->second.shape()) +
-                                            ", expected [" + std::to_string(spec.weight.size(0)) + "]");
+          throw Error(ErrorKind::Model, origin + ": " + key + ".bias has shape " +
+                                            shapeString(bias->second.shape()) + ", expected [" +
+                                            std::to_string(spec.weight.size(0)) + "]");
         spec.bias = bias->second;
       }
       spec.stride = entry.stride;

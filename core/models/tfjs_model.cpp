@@ -51,7 +51,8 @@ class WeightStore {
     for (const auto& entry : *manifest) {
       WeightGroup group;
       for (const auto& p : entry.at("paths"))
-        group.shards.push_back(pathInside(dir, p.get<std::string>(), modelJson.string() + ": a weight shard"));
+        group.shards.push_back(
+            pathInside(dir, p.get<std::string>(), modelJson.string() + ": a weight shard"));
       for (const auto& w : entry.at("weights")) {
         WeightEntry weight{groups_.size(), group.bytes, w.at("shape").get<std::vector<std::int64_t>>()};
         const std::string name = w.at("name").get<std::string>();

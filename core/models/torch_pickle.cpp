@@ -14,8 +14,9 @@
 namespace impasto {
 
 void PickleFailure::corrupt(const std::string& what) const {
-  throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': " + what +
-                                    ". The file is damaged or not a PyTorch weights file; download it again.");
+  throw Error(ErrorKind::Model,
+              "Cannot load '" + fileName_ + "': " + what +
+                  ". The file is damaged or not a PyTorch weights file; download it again.");
 }
 
 void PickleFailure::unsupported(const std::string& what) const {
@@ -31,7 +32,8 @@ void PickleFailure::refused(const std::string& global) const {
 
 void PickleFailure::truncated(std::uint64_t at, std::uint64_t size) const {
   throw Error(ErrorKind::Model, "Cannot load '" + fileName_ + "': it ends too early (it has " +
-                                    std::to_string(size) + " bytes; what starts at byte " + std::to_string(at) +
+                                    std::to_string(size) + " bytes; what starts at byte " +
+                                    std::to_string(at) +
                                     " runs past the end). It is probably an incomplete download; download it "
                                     "again.");
 }
@@ -107,7 +109,7 @@ enum class Type { None, Bool, Int, BigInt, Float, Str, Tuple, List, Dict, Global
 
 struct StorageSlice {
   const StorageRef* ref = nullptr;  // the machine's entry for the storage, shared by every reference
-  std::int64_t viewOffset = 0;  // elements into the root storage
+  std::int64_t viewOffset = 0;      // elements into the root storage
   std::int64_t viewNumel = 0;
 };
 
@@ -499,7 +501,8 @@ class TorchUnpickler::Machine {
   }
 
   Obj* make(Type type) {
-    if (arena_.size() >= kMaxObjects) fail_.unsupported("its pickle holds more objects than a weights file would");
+    if (arena_.size() >= kMaxObjects)
+      fail_.unsupported("its pickle holds more objects than a weights file would");
     arena_.emplace_back();
     Obj* o = &arena_.back();
     o->type = type;
@@ -580,7 +583,8 @@ class TorchUnpickler::Machine {
 
   std::size_t base() const { return marks_.empty() ? 0 : marks_.back(); }
   void push(Obj* o) {
-    if (stack_.size() >= kMaxStack) fail_.unsupported("its pickle stack grows deeper than a weights file's would");
+    if (stack_.size() >= kMaxStack)
+      fail_.unsupported("its pickle stack grows deeper than a weights file's would");
     stack_.push_back(o);
   }
   Obj* pop() {
@@ -728,7 +732,8 @@ class TorchUnpickler::Machine {
   // (OrderedDict._metadata) nothing a weights file needs.
   void build(Obj* target, const Obj* state) {
     if (target->type != Type::Tensor || !target->tensor->awaitingState) return;
-    if (state->type != Type::Tuple || state->items.size() != 4) fail_.corrupt("a tensor's state is malformed");
+    if (state->type != Type::Tuple || state->items.size() != 4)
+      fail_.corrupt("a tensor's state is malformed");
     setTensor(*target->tensor, state->items);
   }
 
@@ -795,7 +800,8 @@ class TorchUnpickler::Machine {
       if (t.sizes[d] < 0 || t.strides[d] < 0) fail_.corrupt("a tensor has a negative size or stride");
       std::int64_t span = 0;
       if (mulOverflows(numel, t.sizes[d], &numel) ||
-          (t.sizes[d] > 0 && (mulOverflows(t.sizes[d] - 1, t.strides[d], &span) || addOverflows(last, span, &last))))
+          (t.sizes[d] > 0 &&
+           (mulOverflows(t.sizes[d] - 1, t.strides[d], &span) || addOverflows(last, span, &last))))
         fail_.corrupt("a tensor's shape overflows");
     }
     if (numel > 0 && (last >= t.storage.viewNumel || numel > t.storage.viewNumel))
@@ -856,7 +862,8 @@ void TorchUnpickler::checkLegacyHeader() {
 
 void TorchUnpickler::loadStateDict() {
   const Obj* root = machine_->load();
-  if (root->type != Type::Dict) fail_.unsupported("it holds no state_dict (its top-level object is not a dict)");
+  if (root->type != Type::Dict)
+    fail_.unsupported("it holds no state_dict (its top-level object is not a dict)");
   machine_->stateDict = findStateDict(root);
   if (machine_->stateDict == nullptr) fail_.unsupported("it holds no tensors");
 }
@@ -903,8 +910,10 @@ float load(const std::uint8_t* p) {
 float elementAsFloat(const std::uint8_t* base, ElementType type, std::int64_t index) {
   const std::uint8_t* p = base + static_cast<std::size_t>(index) * elementSize(type);
   switch (type) {
-    case ElementType::Float32: return load<float>(p);
-    case ElementType::Float64: return load<double>(p);
+    case ElementType::Float32:
+      return load<float>(p);
+    case ElementType::Float64:
+      return load<double>(p);
     case ElementType::Float16: {
       std::uint16_t h;
       std::memcpy(&h, p, 2);
@@ -918,12 +927,17 @@ float elementAsFloat(const std::uint8_t* base, ElementType type, std::int64_t in
       std::memcpy(&f, &bits, 4);
       return f;
     }
-    case ElementType::Int64: return load<std::int64_t>(p);
-    case ElementType::Int32: return load<std::int32_t>(p);
-    case ElementType::Int16: return load<std::int16_t>(p);
-    case ElementType::Int8: return load<std::int8_t>(p);
+    case ElementType::Int64:
+      return load<std::int64_t>(p);
+    case ElementType::Int32:
+      return load<std::int32_t>(p);
+    case ElementType::Int16:
+      return load<std::int16_t>(p);
+    case ElementType::Int8:
+      return load<std::int8_t>(p);
     case ElementType::UInt8:
-    case ElementType::Bool: return load<std::uint8_t>(p);
+    case ElementType::Bool:
+      return load<std::uint8_t>(p);
   }
   return 0.0f;
 }
@@ -942,15 +956,19 @@ bool isContiguous(const std::vector<std::int64_t>& sizes, const std::vector<std:
 std::size_t elementSize(ElementType type) {
   switch (type) {
     case ElementType::Float64:
-    case ElementType::Int64: return 8;
+    case ElementType::Int64:
+      return 8;
     case ElementType::Float32:
-    case ElementType::Int32: return 4;
+    case ElementType::Int32:
+      return 4;
     case ElementType::Float16:
     case ElementType::BFloat16:
-    case ElementType::Int16: return 2;
+    case ElementType::Int16:
+      return 2;
     case ElementType::Int8:
     case ElementType::UInt8:
-    case ElementType::Bool: return 1;
+    case ElementType::Bool:
+      return 1;
   }
   return 1;
 }

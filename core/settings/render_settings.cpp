@@ -56,7 +56,8 @@ void requireWeights(const LossWeights& w, const std::string& where) {
       throw Error(ErrorKind::Usage, "α, β and the TV weight" + where + " must be between 0 and 1e12");
   for (const auto& [name, lambda] : w.styleLayers)
     if (!usableWeight(lambda))
-      throw Error(ErrorKind::Usage, "Layer weight λ of '" + name + "'" + where + " must be between 0 and 1e12");
+      throw Error(ErrorKind::Usage,
+                  "Layer weight λ of '" + name + "'" + where + " must be between 0 and 1e12");
 }
 
 }  // namespace
@@ -112,14 +113,15 @@ void validateSettings(const RenderSettings& s) {
     throw Error(ErrorKind::Usage, "Iterations must be between 0 and " + std::to_string(kMaxIterations) +
                                       ", got " + std::to_string(s.iterations));
   if (s.coarseIterations < 0 || s.coarseIterations > kMaxIterations)
-    throw Error(ErrorKind::Usage, "Coarse iterations must be between 0 and " + std::to_string(kMaxIterations) +
-                                      ", got " + std::to_string(s.coarseIterations));
+    throw Error(ErrorKind::Usage, "Coarse iterations must be between 0 and " +
+                                      std::to_string(kMaxIterations) + ", got " +
+                                      std::to_string(s.coarseIterations));
   if (s.scales < 0 || s.scales > kMaxScales)
     throw Error(ErrorKind::Usage, "Scales must be between 0 (automatic) and " + std::to_string(kMaxScales) +
                                       ", got " + std::to_string(s.scales));
   if (!(s.styleScale >= 0.0 && s.styleScale <= kMaxStyleScale))
-    throw Error(ErrorKind::Usage, "The style scale must be between 0 (automatic) and " +
-                                      std::to_string(int(kMaxStyleScale)));
+    throw Error(ErrorKind::Usage,
+                "The style scale must be between 0 (automatic) and " + std::to_string(int(kMaxStyleScale)));
   if (s.seed > kMaxSeed) throw Error(ErrorKind::Usage, "The seed must be at most 2^53");
   if (!(s.learningRate >= 0.0) || !std::isfinite(s.learningRate))
     throw Error(ErrorKind::Usage,

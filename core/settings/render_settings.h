@@ -32,9 +32,9 @@ enum class Optimizer { Lbfgs, Adam };
 enum class InitKind { Content, Noise, Image };
 
 struct RenderSettings {
-  int size = 512;  // longest side of G, pixels
-  int iterations = 500;  // at the final size (see pyramid.h)
-  int scales = 0;         // pyramid levels; 0: automatic, 1: no pyramid
+  int size = 512;             // longest side of G, pixels
+  int iterations = 500;       // at the final size (see pyramid.h)
+  int scales = 0;             // pyramid levels; 0: automatic, 1: no pyramid
   int coarseIterations = 50;  // steps at each coarser level
   // The style image's longest side relative to G's. 0: the same as G's, but
   // never upscaled beyond the style's own pixels (a print-size render matches

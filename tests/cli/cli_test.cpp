@@ -359,7 +359,6 @@ TEST_F(CliTest, InterruptSavesTheCurrentImageAndExits130) {
   EXPECT_THAT(text, HasSubstr("\"cancelled\":true"));
 }
 
-
 // A render killed with SIGKILL resumes from its last checkpoint and ends with
 // the pixels an uninterrupted render gives; the finished render's checkpoint
 // is removed.
@@ -368,8 +367,9 @@ TEST_F(CliTest, ARenderKilledMidwayResumesFromItsCheckpoint) {
   ASSERT_EQ(run(job).exitCode, 0);
 
   const std::string command = "cd '" + dir_.string() + "' && exec '" + test::cliPath() + "' " +
-                              render("--iterations 600 --scales 2 --size 40 --json --checkpoint ck.bin "
-                                     "--checkpoint-every 100") +
+                              render(
+                                  "--iterations 600 --scales 2 --size 40 --json --checkpoint ck.bin "
+                                  "--checkpoint-every 100") +
                               " > log.txt 2>&1";
   pid_t child = ::fork();
   ASSERT_GE(child, 0);

@@ -1,13 +1,13 @@
 #pragma once
 
-#include "tests/support/aten_ops.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tests/support/aten_ops.h"
 
 namespace impasto::test {
 

@@ -63,7 +63,7 @@ Error captureError(Fn&& fn) {
 }
 
 struct RunResult {
-  int exitCode = -1;  // -1 when the command did not exit normally
+  int exitCode = -1;   // -1 when the command did not exit normally
   std::string output;  // whatever the command wrote to the pipe
 };
 

@@ -312,7 +312,6 @@ TEST(Render, RejectsUnknownLayersAndBadWeights) {
   EXPECT_THROW(render(job, recorder, control), Error);
 }
 
-
 // --- coarse to fine ------------------------------------------------------------
 
 struct LevelRecorder : Recorder {
@@ -378,7 +377,7 @@ TEST(Pyramid, ResizingGKeepsFloatPrecisionAndTheGamut) {
   const at::Tensor up = resizeImageTensor(g, 11, 13);
   EXPECT_EQ(up.sizes(), (std::vector<int64_t>{1, 3, 11, 13}));
   EXPECT_NEAR(up[0][1][5][5].item<float>(), 0.50037f, 1e-6);  // not 128/255 = 0.50196
-  EXPECT_LE(up.max().item<float>(), 1.0f);  // bicubic overshoot clamped
+  EXPECT_LE(up.max().item<float>(), 1.0f);                    // bicubic overshoot clamped
   EXPECT_GE(up.min().item<float>(), 0.0f);
 }
 
@@ -401,7 +400,6 @@ TEST(Pyramid, AStyleImageIsNotUpscaledUnlessAsked) {
   EXPECT_EQ(cv::norm(automatic, renderWith(0.25), cv::NORM_INF), 0.0);
   EXPECT_GT(cv::norm(automatic, renderWith(1.0), cv::NORM_INF), 1e-4);
 }
-
 
 // --- checkpoints ---------------------------------------------------------------
 

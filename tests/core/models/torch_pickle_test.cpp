@@ -118,7 +118,10 @@ TEST_F(TorchPickleTest, RefusesUnknownGlobalsInsteadOfKeepingThemOpaque) {
 
 TEST_F(TorchPickleTest, RefusesAStringLongerThanThePickleWithoutAllocatingIt) {
   PickleWriter w;
-  w.proto().op(0x8d).raw(std::string("\xff\xff\xff\xff\xff\xff\x00\x00", 8)).stop();  // BINUNICODE8, 2^48 bytes
+  w.proto()
+      .op(0x8d)
+      .raw(std::string("\xff\xff\xff\xff\xff\xff\x00\x00", 8))
+      .stop();  // BINUNICODE8, 2^48 bytes
   EXPECT_NE(refusal(w.bytes()).find("ends too early"), std::string::npos);
 }
 
