@@ -38,12 +38,6 @@ using Clock = std::chrono::steady_clock;
 namespace impasto {
 namespace {
 
-unsigned stressSeed() {
-  if (const char* fixed = std::getenv("IMPASTO_STRESS_SEED"))
-    return unsigned(std::strtoul(fixed, nullptr, 10));
-  return std::random_device{}();
-}
-
 std::string readText(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), {});
@@ -200,7 +194,7 @@ void expectCompleteImage(const fs::path& path) {
 }
 
 TEST_F(CliInterruptStress, SignalsAtRandomMomentsLeaveNoPartialFilesAndAHonestExitCode) {
-  const unsigned seed = stressSeed();
+  const unsigned seed = test::stressSeed();
   std::printf("[ seed     ] IMPASTO_STRESS_SEED=%u\n", seed);
   std::mt19937 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };

@@ -201,4 +201,16 @@ std::string describe(const BoundedOutcome& outcome) {
          " MB)";
 }
 
+unsigned stressSeed() {
+  if (const char* fixed = std::getenv("IMPASTO_STRESS_SEED"))
+    return unsigned(std::strtoul(fixed, nullptr, 10));
+  return std::random_device{}();
+}
+
+int threadCount() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
 }  // namespace impasto::test

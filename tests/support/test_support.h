@@ -30,6 +30,12 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// $IMPASTO_STRESS_SEED replays a stress test's run; otherwise a fresh seed
+// (print it, so a failure can be replayed).
+unsigned stressSeed();
+// The threads of this process, from /proc/self/task.
+int threadCount();
+
 // size bytes from a seeded generator: the same seed gives the same bytes.
 std::string randomBytes(std::size_t size, unsigned seed);
 std::string readAll(const std::filesystem::path& path);

@@ -20,6 +20,7 @@
 
 #include "core/io/image_io.h"
 #include "tests/support/test_paths.h"
+#include "tests/support/test_support.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/main_window.h"
 #include "ui/parameter_panel.h"
@@ -30,22 +31,10 @@ namespace {
 
 using uitest::waitUntil;
 
-unsigned stressSeed() {
-  if (const char* fixed = std::getenv("IMPASTO_STRESS_SEED"))
-    return unsigned(std::strtoul(fixed, nullptr, 10));
-  return std::random_device{}();
-}
-
-int threadCount() {
-  int count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
-
 // A joined thread can linger in /proc for a moment; wait (with the event loop running) for it to go.
 int threadCountSettled(int expected) {
-  waitUntil([&] { return threadCount() <= expected; }, 3000);
-  return threadCount();
+  waitUntil([&] { return test::threadCount() <= expected; }, 3000);
+  return test::threadCount();
 }
 
 // Aborts the test program when a close does not come back: a hang cannot be
@@ -117,7 +106,7 @@ void expectOnlyCompleteExports(const QString& folder) {
 }
 
 TEST(CloseStress, ClosingTheWindowAtRandomMomentsIsQuickCleanAndLeavesNoThread) {
-  const unsigned seed = stressSeed();
+  const unsigned seed = test::stressSeed();
   std::printf("[ seed     ] IMPASTO_STRESS_SEED=%u\n", seed);
   std::mt19937 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -141,7 +130,7 @@ TEST(CloseStress, ClosingTheWindowAtRandomMomentsIsQuickCleanAndLeavesNoThread) 
     window->close();
   }
   QTest::qWait(20);
-  const int baselineThreads = threadCount();
+  const int baselineThreads = test::threadCount();
   std::printf("[ measured ] model load %lld ms, a 5-step render %lld ms, %d threads\n",
               static_cast<long long>(loadMs), static_cast<long long>(renderMs), baselineThreads);
 

@@ -21,29 +21,17 @@
 #include "core/io/image_io.h"
 #include "tests/support/test_models.h"
 #include "tests/support/test_paths.h"
+#include "tests/support/test_support.h"
 
 namespace impasto {
 namespace {
 
-// $IMPASTO_STRESS_SEED replays a run; otherwise a fresh seed, printed.
-unsigned stressSeed() {
-  if (const char* fixed = std::getenv("IMPASTO_STRESS_SEED"))
-    return unsigned(std::strtoul(fixed, nullptr, 10));
-  return std::random_device{}();
-}
-
-int threadCount() {
-  int count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
-
 // A joined thread can linger in /proc for a moment; wait for it to go.
 int threadCountSettled(int expected) {
-  int count = threadCount();
+  int count = test::threadCount();
   for (int i = 0; i < 100 && count > expected; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    count = threadCount();
+    count = test::threadCount();
   }
   return count;
 }
@@ -143,7 +131,7 @@ RenderResult renderWithWatchdog(const RenderJob& job, Tally& tally, RenderContro
 }
 
 TEST(CancelStress, AHundredRandomCancelPointsEndPromptlyCleanlyAndSayCancelled) {
-  const unsigned seed = stressSeed();
+  const unsigned seed = test::stressSeed();
   std::printf("[ seed     ] IMPASTO_STRESS_SEED=%u\n", seed);
   std::mt19937 rng(seed);
   constexpr int kIterations = 5;
@@ -172,7 +160,7 @@ TEST(CancelStress, AHundredRandomCancelPointsEndPromptlyCleanlyAndSayCancelled) 
   ASSERT_GT(forwardPerStep, 0);
   ASSERT_GT(backwardPerStep, 0) << "the backward must be checked between layers";
   EXPECT_EQ(perRender[RenderPhase::Step], kIterations);
-  const int baselineThreads = threadCount();
+  const int baselineThreads = test::threadCount();
 
   enum class Where { BeforeStart, Targets, Forward, Backward, StepCallback, FrameCallback, OtherThread };
   const char* const whereNames[] = {"before start (model loading)",
@@ -293,7 +281,7 @@ TEST(CancelStress, ARealModelStopsWithinALayerNotAStep) {
   const auto onnx = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
   if (test::sharedDir().empty() || !std::filesystem::exists(onnx))
     GTEST_SKIP() << "needs the shared darknet model";
-  const unsigned seed = stressSeed();
+  const unsigned seed = test::stressSeed();
   std::printf("[ seed     ] IMPASTO_STRESS_SEED=%u\n", seed);
   std::mt19937 rng(seed);
   RenderJob job = stressJob(1000000);
@@ -317,7 +305,7 @@ TEST(CancelStress, ARealModelStopsWithinALayerNotAStep) {
     std::printf("[ measured ] darknet at 320 px: %.3f s a step, %.3f s with targets and 3 steps\n",
                 stepSeconds, total);
   }
-  const int baselineThreads = threadCount();
+  const int baselineThreads = test::threadCount();
   std::vector<double> latencies;
   for (int trial = 0; trial < 8; ++trial) {
     // Anywhere in the targets or the first three steps.
