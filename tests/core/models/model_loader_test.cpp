@@ -1,8 +1,7 @@
 #include <caffe2/serialize/inline_container.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include "tests/support/aten_ops.h"
+#include <torch/csrc/jit/serialization/pickle.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,19 +9,20 @@
 #include <random>
 #include <string>
 
-#include "core/models/caffe_model.h"
-#include "core/models/dnn_layers.h"
-#include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
 #include "core/engine/tensor_convert.h"
+#include "core/models/caffe_model.h"
+#include "core/models/dnn_layers.h"
 #include "core/models/layers.h"
 #include "core/models/model.h"
 #include "core/models/state_dict.h"
 #include "core/models/vgg.h"
-#include "tests/support/test_paths.h"
+#include "core/util/error.h"
+#include "tests/support/aten_ops.h"
 #include "tests/support/onnx_writer.h"
 #include "tests/support/pickle_writer.h"
 #include "tests/support/test_models.h"
+#include "tests/support/test_paths.h"
 
 namespace impasto {
 namespace {
@@ -79,8 +79,7 @@ void writePythonZipStateDict(const fs::path& path,
     // The whole storage behind the tensor, so views keep their strides and offset.
     const at::Tensor& t = tensors[i].second;
     const auto storageNumel = static_cast<std::int64_t>(t.storage().nbytes() / t.element_size());
-    const at::Tensor base =
-        at::empty({0}, t.options()).set_(t.storage(), 0, {storageNumel}, {1}).clone();
+    const at::Tensor base = at::empty({0}, t.options()).set_(t.storage(), 0, {storageNumel}, {1}).clone();
     storages.push_back({std::to_string(i), base});
     test::LegacyTensor entry;
     entry.name = tensors[i].first;
@@ -214,7 +213,9 @@ TEST_F(ModelLoaderTest, OnnxBottomRightPoolPaddingBecomesPadAfter) {
       .maxPool("pool1", "l1", "out", 2, 2, {0, 0, 1, 1})
       .output("out")
       .save(dir_ / "same.onnx");
-  const auto& pool = loadModelFile(dir_ / "same.onnx")->layers().at(2);
+  const ModelPtr model =
+      loadModelFile(dir_ / "same.onnx");  // keeps the layers alive (ASan found a dangling reference)
+  const auto& pool = model->layers().at(2);
   EXPECT_EQ(pool.kind, LayerKind::MaxPool);
   EXPECT_EQ(pool.padAfter, 1);
   EXPECT_EQ(pool.padding, 0);
@@ -317,7 +318,8 @@ TEST_F(ModelLoaderTest, StateDictReadsLibTorchZipFiles) {
   const StateDict loaded = loadStateDict(dir_ / "cpp.pt");
   ASSERT_EQ(loaded.size(), 2u) << "the DataParallel prefix is dropped";
   EXPECT_TRUE(at::equal(weightTensor(loaded.at("a")), dict.at("module.a")));
-  EXPECT_TRUE(at::equal(weightTensor(loaded.at("b")), at::ones({3}, at::kFloat))) << "doubles arrive as float";
+  EXPECT_TRUE(at::equal(weightTensor(loaded.at("b")), at::ones({3}, at::kFloat)))
+      << "doubles arrive as float";
 }
 
 TEST_F(ModelLoaderTest, StateDictIsFoundInsideACheckpoint) {
@@ -616,7 +618,8 @@ TEST(SharedDarknetTest, OnnxAndPthFormsGiveTheSameActivations) {
   EXPECT_EQ(pth->layers().at(2).padAfter, 1);
   for (std::size_t i = 0; i < onnx->layers().size(); ++i)
     if (onnx->layers()[i].kind == LayerKind::Conv) {
-      EXPECT_EQ(onnx->layers()[i].weight.values(), pth->layers()[i].weight.values()) << onnx->layers()[i].name;
+      EXPECT_EQ(onnx->layers()[i].weight.values(), pth->layers()[i].weight.values())
+          << onnx->layers()[i].name;
       EXPECT_EQ(onnx->layers()[i].bias.values(), pth->layers()[i].bias.values()) << onnx->layers()[i].name;
     }
 
