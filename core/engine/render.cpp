@@ -214,7 +214,6 @@ class RenderLoop {
       weights_ = cost.weights();
       if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
     }
-    weights_ = cost.weights();
   }
 
   bool checkpointDue(int iteration) const {

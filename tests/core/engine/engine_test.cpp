@@ -321,12 +321,18 @@ struct LevelRecorder : Recorder {
   }
 };
 
-TEST(Pyramid, RunsEachLevelAndCountsIterationsAtTheFinalSize) {
+// 64 x 48 in three levels: 4 steps at 32 px, 4 at 45 px, 6 at 64 px.
+RenderJob threeLevelJob() {
   RenderJob job = tinyJob(6);
   job.content = makeContent(64, 48);
   job.settings.size = 64;
   job.settings.scales = 3;
   job.settings.coarseIterations = 4;
+  return job;
+}
+
+TEST(Pyramid, RunsEachLevelAndCountsIterationsAtTheFinalSize) {
+  RenderJob job = threeLevelJob();
   LevelRecorder recorder;
   RenderControl control;
   const RenderResult result = render(job, recorder, control);
@@ -350,11 +356,7 @@ TEST(Pyramid, RunsEachLevelAndCountsIterationsAtTheFinalSize) {
 }
 
 TEST(Pyramid, ACancelAtACoarseLevelStillReturnsTheFinalSize) {
-  RenderJob job = tinyJob(6);
-  job.content = makeContent(64, 48);
-  job.settings.size = 64;
-  job.settings.scales = 3;
-  job.settings.coarseIterations = 4;
+  RenderJob job = threeLevelJob();
   struct CancelAt : Recorder {
     RenderControl* control = nullptr;
     void onStep(const StepReport& r) override {
