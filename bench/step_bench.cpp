@@ -5,9 +5,15 @@
 //
 //   impasto-bench [--darknet FILE.onnx] [--sizes 256,512] [--repeats 5] [--plain-allocator]
 //   impasto-bench --one MODEL SIZE REPEATS ALLOCATOR   (internal: one configuration)
+//   impasto-bench --render [--sizes 512,1024] [--iterations 2] [--tile PX]
+//   impasto-bench --render-one SIZE ITERATIONS TILE   (internal: one render)
+//
+// --render times whole renders of VGG-19 (random weights, no pyramid) as the
+// CLI runs them: seconds per step after the first and the process's peak RSS.
 //
 // --plain-allocator measures without the apps' reusing CPU allocator (core/cpu_allocator.h).
 #include <sys/resource.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,17 +25,15 @@
 #include <thread>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
-#include "core/util/error.h"
 #include "core/engine/feature_extractor.h"
-#include "core/models/layers.h"
+#include "core/engine/render.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
-#include "core/engine/render.h"
+#include "core/models/layers.h"
 #include "core/models/vgg.h"
+#include "core/util/error.h"
 
 namespace {
 
@@ -45,7 +49,8 @@ ModelPtr randomVgg19() {
     spec.kind = v.kind;
     spec.name = v.name;
     if (v.kind == LayerKind::Conv) {
-      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) * std::sqrt(2.0 / (9.0 * v.inChannels)));
+      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) *
+                                std::sqrt(2.0 / (9.0 * v.inChannels)));
       spec.bias = weightArray(torch::zeros({v.outChannels}));
       spec.padding = 1;
     } else if (v.kind == LayerKind::MaxPool) {
@@ -129,8 +134,67 @@ int runOne(const std::string& modelArg, int size, int repeats) {
     plainTimes.push_back(std::chrono::duration<double>(t3 - t2).count());
   }
   const double e = median(engineTimes), b = median(bareTimes), p = median(plainTimes);
-  std::printf("| %s | %d | %lldx%lld | %.3f | %.3f | %.2f | %.3f | %.2f | %ld |\n", model->manifest().name.c_str(),
-              size, (long long)w, (long long)h, e, b, e / b, p, e / p, peakRssMiB());
+  std::printf("| %s | %d | %lldx%lld | %.3f | %.3f | %.2f | %.3f | %.2f | %ld |\n",
+              model->manifest().name.c_str(), size, (long long)w, (long long)h, e, b, e / b, p, e / p,
+              peakRssMiB());
+  return 0;
+}
+
+// A photo-like content and a painting-like style of the same size: the
+// memory and time of a step do not depend on what the pixels show.
+cv::Mat randomImage(int width, int height, int seed) {
+  cv::Mat image(height, width, CV_32FC3);
+  cv::RNG rng(std::uint64_t(seed) + 1);
+  rng.fill(image, cv::RNG::UNIFORM, 0.0, 1.0);
+  return image;
+}
+
+class StepClock : public RenderObserver {
+ public:
+  void onStep(const StepReport& report) override {
+    stepTimes.push_back(report.elapsedSeconds);
+    freshBlocks.push_back(cpuAllocatorStats().fresh);
+  }
+  std::vector<double> stepTimes;
+  std::vector<std::size_t> freshBlocks;  // big blocks that needed new memory, so far
+};
+
+int renderOne(int size, int iterations, int tile) {
+  RenderJob job;
+  job.model = randomVgg19();
+  job.content = randomImage(size, size * 3 / 4, 1);
+  job.styles = {randomImage(size, size * 3 / 4, 2)};
+  job.settings.size = size;
+  job.settings.iterations = iterations;
+  job.settings.scales = 1;
+  job.tile = tile;
+  StepClock clock;
+  RenderControl control;
+  const auto start = Clock::now();
+  render(job, clock, control);
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  // The first step also computes the targets; later steps are the steady state.
+  const auto& t = clock.stepTimes;
+  const double perStep = t.size() > 1 ? (t.back() - t.front()) / double(t.size() - 1) : t.front();
+  // Steady state: blocks the allocator could not reuse per step after the first.
+  const auto& f = clock.freshBlocks;
+  const double freshPerStep = f.size() > 1 ? double(f.back() - f.front()) / double(f.size() - 1) : 0.0;
+  std::printf("| %d | %dx%d | %s | %.2f | %.1f | %ld | %.1f |\n", size, size, size * 3 / 4,
+              tile > 0 ? std::to_string(tile).c_str() : "auto", perStep, total, peakRssMiB(), freshPerStep);
+  return 0;
+}
+
+int renderTable(const std::string& self, const std::vector<int>& sizes, int iterations, int tile) {
+  std::printf("VGG-19 (random weights), --scales 1, %d iterations\n\n", iterations);
+  std::printf(
+      "| size | G (WxH) | tile | s / step | wall (s) | peak RSS (MiB) | fresh blocks / step |\n"
+      "|---|---|---|---|---|---|---|\n");
+  std::fflush(stdout);
+  for (int size : sizes) {
+    const std::string command = "'" + self + "' --render-one " + std::to_string(size) + " " +
+                                std::to_string(iterations) + " " + std::to_string(tile);
+    if (std::system(command.c_str()) != 0) std::cerr << "render failed: " << command << "\n";
+  }
   return 0;
 }
 
@@ -143,15 +207,30 @@ int main(int argc, char** argv) {
       if (args[4] == "reusing") installReusingCpuAllocator();
       return runOne(args[1], std::stoi(args[2]), std::stoi(args[3]));
     }
+    if (args.size() == 4 && args[0] == "--render-one") {
+      if (!std::getenv("IMPASTO_PLAIN_ALLOCATOR")) installReusingCpuAllocator();
+      return renderOne(std::stoi(args[1]), std::stoi(args[2]), std::stoi(args[3]));
+    }
+    bool renders = false;
+    int iterations = 2, tile = 0;
     std::string darknet = "../shared/models/darknet-reference/darknet-reference-conv5.onnx";
     std::vector<int> sizes{256, 512};
     int repeats = 5;
     std::string allocator = "reusing";
     for (std::size_t i = 0; i < args.size(); ++i) {
       const bool hasValue = i + 1 < args.size();
-      if (args[i] == "--plain-allocator") allocator = "plain";
-      else if (args[i] == "--darknet" && hasValue) darknet = args[++i];
-      else if (args[i] == "--repeats" && hasValue) repeats = std::stoi(args[++i]);
+      if (args[i] == "--plain-allocator")
+        allocator = "plain";
+      else if (args[i] == "--render")
+        renders = true;
+      else if (args[i] == "--iterations" && hasValue)
+        iterations = std::stoi(args[++i]);
+      else if (args[i] == "--tile" && hasValue)
+        tile = std::stoi(args[++i]);
+      else if (args[i] == "--darknet" && hasValue)
+        darknet = args[++i];
+      else if (args[i] == "--repeats" && hasValue)
+        repeats = std::stoi(args[++i]);
       else if (args[i] == "--sizes" && hasValue) {
         sizes.clear();
         std::stringstream list(args[++i]);
@@ -161,21 +240,25 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    if (renders) return renderTable(argv[0], sizes, iterations, tile);
     std::vector<std::string> models{"vgg19-random"};
-    if (std::filesystem::exists(darknet)) models.insert(models.begin(), darknet);
-    else std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
+    if (std::filesystem::exists(darknet))
+      models.insert(models.begin(), darknet);
+    else
+      std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
 
     std::printf("threads: %u, allocator: %s\n\n", std::max(1u, std::thread::hardware_concurrency()),
                 allocator.c_str());
-    std::printf("| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
-                "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
+    std::printf(
+        "| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
+        "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
     for (const auto& model : models)
       for (int size : sizes) {
         // A child process per configuration, so each peak RSS is its own.
-        std::string command = std::string("'") + argv[0] + "' --one '" + model + "' " + std::to_string(size) + " " +
-                              std::to_string(repeats) + " " + allocator;
+        std::string command = std::string("'") + argv[0] + "' --one '" + model + "' " + std::to_string(size) +
+                              " " + std::to_string(repeats) + " " + allocator;
         if (std::system(command.c_str()) != 0) std::cerr << "configuration failed: " << command << "\n";
       }
     return 0;

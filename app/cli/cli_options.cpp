@@ -176,6 +176,14 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
                  "checkpoint every K steps or 60 s, whichever is first")
       ->type_name("K")
       ->check(CLI::Range(1, kMaxIterations));
+  app.add_option("--max-memory", o.maxMemoryGB,
+                 "tile the render (exactly) where it would need more memory than this "
+                 "(default: 85% of the memory available)")
+      ->type_name("GB")
+      ->check(CLI::Range(0.1, 1.0e6));
+  app.add_option("--tile", o.tile, "evaluate in tiles of PX pixels, plus a margin (same result, less memory)")
+      ->type_name("PX")
+      ->check(CLI::Range(16, kMaxSize));
   addApplied<std::string>(app, "--resume",
                           "continue the render a --checkpoint FILE saved (its settings and files)",
                           [&o](const std::string& file) {

@@ -31,6 +31,8 @@ struct CliOptions {
   bool json = false;
   std::string checkpoint;  // save the render's state here as it runs
   int checkpointEvery = 25;
+  int tile = 0;              // --tile PX: force tiles of this core size
+  double maxMemoryGB = 0.0;  // --max-memory GB: tile beyond this (0: most of the free RAM)
   std::string resumeFile;                    // --resume: the checkpoint...
   std::shared_ptr<const Checkpoint> resume;  // ...as loaded
 

@@ -71,6 +71,8 @@ int renderCommand(cli::CliOptions options) {
   job.settings = resolveSettings(job.settings, *job.model);
   preset.settings = job.settings;  // what the output embeds: the resolved values
 
+  job.tile = options.tile;
+  job.maxMemoryBytes = options.maxMemoryGB * 1024.0 * 1024.0 * 1024.0;
   cli::ProgressReporter reporter(options.json, options.reportEvery, options.saveEvery, options.output);
   if (options.resume && options.checkpoint.empty()) options.checkpoint = options.resumeFile;
   if (!options.checkpoint.empty()) {

@@ -63,6 +63,28 @@ void ProgressReporter::onStep(const StepReport& r) {
   std::cerr << (terminal_ ? "\r" : "") << line << (terminal_ ? "\033[K" : "\n") << std::flush;
 }
 
+void ProgressReporter::onMemoryPlan(int level, const MemoryPlan& plan) {
+  constexpr double kGB = 1024.0 * 1024.0 * 1024.0;
+  if (json_) {
+    const nlohmann::json memory{{"width", plan.width},
+                                {"height", plan.height},
+                                {"estimate_gb", plan.plannedBytes / kGB},
+                                {"untiled_gb", plan.untiledBytes / kGB},
+                                {"budget_gb", plan.budgetBytes / kGB},
+                                {"tile", plan.tile}};
+    std::cout << nlohmann::json{{"level", level}, {"memory", memory}}.dump() << std::endl;
+    return;
+  }
+  if (plan.tile == 0) return;  // the usual case needs no word
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%d x %d would need about %.1f GB (budget %.1f GB): evaluating exactly in tiles of %d px, "
+                "about %.1f GB",
+                plan.width, plan.height, plan.untiledBytes / kGB, plan.budgetBytes / kGB, plan.tile,
+                plan.plannedBytes / kGB);
+  std::cerr << (terminal_ ? "\r\033[K" : "") << line << "\n" << std::flush;
+}
+
 void ProgressReporter::onFrame(int iteration, const cv::Mat& frame) {
   if (saveEvery_ <= 0 || iteration % saveEvery_ != 0) return;
   cv::Mat rgb;

@@ -13,6 +13,7 @@ class ProgressReporter : public RenderObserver {
   ProgressReporter(bool json, int reportEvery, int saveEvery, std::string output);
 
   void onStep(const StepReport& report) override;
+  void onMemoryPlan(int level, const MemoryPlan& plan) override;
   void onFrame(int iteration, const cv::Mat& frame) override;
   void onCheckpoint(const RenderState& state) override;
   // Checkpoints go to path, with the render's description (see RenderIdentity).

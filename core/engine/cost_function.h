@@ -8,6 +8,7 @@
 
 #include "core/engine/aten.h"
 #include "core/engine/feature_extractor.h"
+#include "core/engine/network_geometry.h"
 #include "core/engine/render.h"
 #include "core/models/model.h"
 
@@ -27,20 +28,41 @@ struct CostTerms {
 // activations, style Grams) are computed once, without grad; new weights that
 // name new layers add their targets on demand. cancelCheck, when given, is
 // called between layers (Targets, Forward, Backward) and may throw to stop.
+//
+// With a tile size set, valueAndGradient evaluates exactly, tile by tile, in
+// two passes (see cost_function.cpp), for images whose untiled step would not
+// fit in memory; evaluate() is always untiled.
 class CostFunction {
  public:
   using CancelCheck = std::function<void(RenderPhase)>;
   CostFunction(ModelPtr model, at::Tensor content, std::vector<at::Tensor> styles, std::vector<double> blend,
                std::string contentLayer, LossWeights weights, at::Device device,
-               at::ScalarType dtype = at::kFloat, CancelCheck cancelCheck = {});
+               at::ScalarType dtype = at::kFloat, CancelCheck cancelCheck = {}, int tile = 0);
 
+  // J(G) with its graph: terms.total.backward() gives ∇J.
   CostTerms evaluate(const at::Tensor& generated);
+  // J(G) and ∇J (tiled when a tile size is set); terms.total has no graph.
+  CostTerms valueAndGradient(const at::Tensor& generated, at::Tensor& gradient);
   void setWeights(const LossWeights& weights);
   const LossWeights& weights() const { return weights_; }
+  // The tile core size in pixels (0: untiled); the targets are tiled too.
+  int tile() const { return tile_; }
 
  private:
   void buildExtractor();
   void computeMissingTargets();
+  void computeMissingTargetsTiled(const std::vector<std::string>& missing);
+  // Tiled, without a graph: the activations of `layer` over the whole image.
+  at::Tensor tiledActivation(const at::Tensor& image, const std::string& layer) const;
+  // Tiled, without a graph: the Gram (float64) of each layer over the image.
+  std::map<std::string, at::Tensor> tiledGrams(const at::Tensor& image,
+                                               const std::vector<std::string>& layers,
+                                               const LayerCheck& check) const;
+  CostTerms tiledValueAndGradient(const at::Tensor& generated, at::Tensor& gradient);
+  std::pair<std::int64_t, std::int64_t> layerSize(const std::string& layer, std::int64_t height,
+                                                  std::int64_t width) const;
+  std::int64_t layerPositions(const std::string& layer, std::int64_t height, std::int64_t width) const;
+  int strideOf(const std::string& layer) const;
 
   ModelPtr model_;
   at::Tensor content_;
@@ -55,6 +77,8 @@ class CostFunction {
 
   std::optional<FeatureExtractor> extractor_;
   std::vector<std::string> extractorLayers_;
+  NetworkGeometry geometry_;  // up to the extractor's deepest layer
+  int tile_ = 0;
   at::Tensor contentTarget_;
   std::map<std::string, at::Tensor> styleGrams_;  // already scaled to G's size
 };

@@ -4,8 +4,11 @@
 #include <ATen/ops/conv2d.h>
 #include <ATen/ops/leaky_relu.h>
 #include <ATen/ops/max_pool2d.h>
+#include <ATen/ops/max_pool2d_with_indices.h>
+#include <ATen/ops/max_pool2d_with_indices_backward.h>
 #include <ATen/ops/relu.h>
 #include <ATen/ops/tensor.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
 
@@ -57,6 +60,39 @@ at::Tensor FeatureExtractor::preprocess(const at::Tensor& rgb) const {
   return x * scale_ + shift_;
 }
 
+namespace {
+
+// Max pooling that keeps no indices for the backward: LibTorch's keeps an
+// int64 index per output value, twice the output's bytes (100 MB after the
+// first VGG block at 1024 px). The backward finds them again from the input,
+// which the ReLU before it keeps anyway.
+class LeanMaxPool : public torch::autograd::Function<LeanMaxPool> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t kernel,
+                            int64_t stride, int64_t padding, bool ceil) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["kernel"] = kernel;
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["ceil"] = ceil;
+    return at::max_pool2d(x, kernel, stride, padding, 1, ceil);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list gradOutput) {
+    const at::Tensor x = ctx->get_saved_variables()[0];
+    const int64_t kernel = ctx->saved_data["kernel"].toInt(), stride = ctx->saved_data["stride"].toInt(),
+                  padding = ctx->saved_data["padding"].toInt();
+    const bool ceil = ctx->saved_data["ceil"].toBool();
+    const auto indices = std::get<1>(at::max_pool2d_with_indices(x, kernel, stride, padding, 1, ceil));
+    at::Tensor gradInput = at::max_pool2d_with_indices_backward(gradOutput[0].contiguous(), x, kernel, stride,
+                                                                padding, 1, ceil, indices);
+    return {gradInput, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
 at::Tensor FeatureExtractor::run(const Stage& stage, const at::Tensor& x) {
   const LayerSpec& spec = stage.spec;
   switch (spec.kind) {
@@ -72,7 +108,8 @@ at::Tensor FeatureExtractor::run(const Stage& stage, const at::Tensor& x) {
       // is what ceil mode computes, and neither counts the padding.
       const bool ceil = spec.ceilMode || spec.padAfter > 0;
       if (spec.kind == LayerKind::MaxPool)
-        return at::max_pool2d(x, spec.kernel, spec.stride, spec.padding, 1, ceil);
+        return x.requires_grad() ? LeanMaxPool::apply(x, spec.kernel, spec.stride, spec.padding, ceil)
+                                 : at::max_pool2d(x, spec.kernel, spec.stride, spec.padding, 1, ceil);
       return at::avg_pool2d(x, spec.kernel, spec.stride, spec.padding, ceil, /*count_include_pad=*/false);
     }
   }
@@ -82,6 +119,13 @@ at::Tensor FeatureExtractor::run(const Stage& stage, const at::Tensor& x) {
 std::map<std::string, at::Tensor> FeatureExtractor::forward(const at::Tensor& rgb,
                                                             const LayerCheck& check) const {
   std::map<std::string, at::Tensor> result;
+  forwardEach(
+      rgb, [&](const std::string& name, const at::Tensor& a) { result[name] = a; }, check);
+  return result;
+}
+
+void FeatureExtractor::forwardEach(const at::Tensor& rgb, const OutputHook& hook,
+                                   const LayerCheck& check) const {
   at::Tensor x = preprocess(rgb);
   for (const auto& stage : stages_) {
     x = run(stage, x);
@@ -91,9 +135,8 @@ std::map<std::string, at::Tensor> FeatureExtractor::forward(const at::Tensor& rg
       if (x.requires_grad()) x.register_hook([check](const at::Tensor&) { check(LayerPass::Backward); });
     }
     if (std::find(outputs_.begin(), outputs_.end(), stage.spec.name) != outputs_.end())
-      result[stage.spec.name] = x;
+      hook(stage.spec.name, x);
   }
-  return result;
 }
 
 std::vector<std::string> FeatureExtractor::layerNames() const {

@@ -16,6 +16,8 @@ enum class LayerPass { Forward, Backward };
 // Called after each layer of a forward and, when the input needs grad, as the
 // backward reaches each layer: a caller stops a long pass by throwing from it.
 using LayerCheck = std::function<void(LayerPass)>;
+// Receives each requested layer's activation as soon as the forward makes it.
+using OutputHook = std::function<void(const std::string& layer, const at::Tensor& activation)>;
 
 // A model's layers as a chain of ATen operations, cut after the deepest layer
 // asked for. The weights are constants (only G learns). Takes RGB [0, 1]
@@ -29,6 +31,9 @@ class FeatureExtractor {
 
   // rgb: [N, 3, H, W] in [0, 1]. Returns the activation of every requested layer.
   std::map<std::string, at::Tensor> forward(const at::Tensor& rgb, const LayerCheck& check = {}) const;
+  // The same, handing each activation to `hook` instead of keeping them all:
+  // a cost built in the hook joins the graph right after its layer.
+  void forwardEach(const at::Tensor& rgb, const OutputHook& hook, const LayerCheck& check = {}) const;
   // The model's preprocessing alone (differentiable).
   at::Tensor preprocess(const at::Tensor& rgb) const;
   // Layer names kept after truncation, in order.

@@ -106,6 +106,8 @@ class RenderLoop {
     at::Tensor generated;
     double doneShare = 0.0;
     for (std::size_t k = 0; k < firstLevel; ++k) doneShare += shares_[k];
+    // A render too big even in tiles fails now, not after its coarse levels.
+    planMemory(*job_.model, settings_, finalSize.width, finalSize.height, job_.tile, job_.maxMemoryBytes);
     try {
       control_.throwIfCancelled(RenderPhase::Start);
       observer_.onStarted(finalSize.width, finalSize.height);
@@ -169,13 +171,16 @@ class RenderLoop {
   void runLevel(int k, at::Tensor content, at::Tensor& generated, const at::Device& device, double doneShare,
                 const RenderState* resume) {
     const PyramidLevel& level = levels_[std::size_t(k)];
+    const MemoryPlan plan = planMemory(*job_.model, settings_, int(generated.size(3)), int(generated.size(2)),
+                                       job_.tile, job_.maxMemoryBytes);
+    observer_.onMemoryPlan(k + 1, plan);
     std::vector<at::Tensor> styles;
     for (const auto& style : job_.styles)
       styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
     // Targets at this level's size: content activations and style Grams.
-    CostFunction cost(job_.model, std::move(content), std::move(styles), job_.styleBlend,
-                      settings_.contentLayer, weights_, device, at::kFloat,
-                      [this](RenderPhase phase) { control_.throwIfCancelled(phase); });
+    CostFunction cost(
+        job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer, weights_,
+        device, at::kFloat, [this](RenderPhase phase) { control_.throwIfCancelled(phase); }, plan.tile);
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
     lastCheckpoint_ = Clock::now();

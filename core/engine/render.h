@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/memory_plan.h"
 #include "core/engine/optimizer_state.h"
 #include "core/models/model.h"
 #include "core/settings/render_settings.h"
@@ -41,6 +42,11 @@ struct RenderJob {
   std::optional<RenderState> resumeFrom;  // continue a checkpointed render
   int checkpointEvery = 0;                // onCheckpoint every k steps (0: never)...
   double checkpointSeconds = 60.0;        // ...or after this long, whichever is first
+  // Tiled evaluation (exact, for images larger than memory): the core size of
+  // a tile in pixels, or 0 to tile only where the render's estimated memory
+  // exceeds maxMemoryBytes (0: most of the memory available now).
+  int tile = 0;
+  double maxMemoryBytes = 0.0;
 };
 
 // The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost.
@@ -71,6 +77,8 @@ class RenderObserver {
   virtual void onStarted(int width, int height) {}  // the final size
   // A pyramid level begins (level 1-based): G has been resized to width x height.
   virtual void onLevel(int level, int levels, int width, int height) {}
+  // Before each level: its estimated memory, and the tiles it will run in.
+  virtual void onMemoryPlan(int level, const MemoryPlan& plan) {}
   virtual void onStep(const StepReport& report) {}
   // frame: CV_8UC3 RGB, owned by the caller for the duration of the call.
   virtual void onFrame(int iteration, const cv::Mat& frame) {}

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/engine/memory_plan.h"
 #include "core/engine/tensor_convert.h"
 #include "core/util/error.h"
 
@@ -11,28 +12,24 @@ namespace impasto {
 
 Stepper::Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated) : generated_(generated) {
   if (optimizer == Optimizer::Lbfgs) {
-    lbfgs_ = std::make_unique<Lbfgs>(20, learningRate);
+    lbfgs_ = std::make_unique<Lbfgs>(lbfgsHistorySize(generated.numel()), learningRate);
   } else {
     adam_ = std::make_unique<Adam>(Adam{learningRate, {}, {}});
   }
 }
 
 CostTerms Stepper::step(CostFunction& cost) {
-  generated_.set_requires_grad(true);
-  if (generated_.grad().defined()) generated_.mutable_grad().zero_();
-  CostTerms terms = cost.evaluate(generated_);
+  at::Tensor gradient;
+  CostTerms terms = cost.valueAndGradient(generated_, gradient);
   const double loss = terms.total.item<double>();
   if (!std::isfinite(loss))
     throw Error(ErrorKind::Internal, "The cost became infinite or NaN; try smaller α, β or learning rate");
-  terms.total.backward();
   at::NoGradGuard noGrad;
   if (lbfgs_) {
-    at::Tensor data = generated_.detach();
-    lbfgs_->step(data, generated_.grad(), loss);
+    lbfgs_->step(generated_, gradient, loss);
   } else {
-    at::Tensor data = generated_.detach();
-    adam_->step(data, generated_.grad());
-    data.clamp_(0.0, 1.0);
+    adam_->step(generated_, gradient);
+    generated_.clamp_(0.0, 1.0);
   }
   return terms;
 }

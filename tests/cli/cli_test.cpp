@@ -74,6 +74,18 @@ class CliTest : public ::testing::Test {
   const fs::path dir_ = scratch_.path();
 };
 
+// The JSON lines of a run, without the memory plan of each level.
+std::vector<nlohmann::json> stepLines(const std::string& output) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream stream(output);
+  for (std::string line; std::getline(stream, line);)
+    if (!line.empty() && line[0] == '{') {
+      auto json = nlohmann::json::parse(line);
+      if (!json.contains("memory")) lines.push_back(std::move(json));
+    }
+  return lines;
+}
+
 // No file may be left behind under the output name, and no temporary beside it.
 void expectNoOutput(const fs::path& dir) {
   EXPECT_FALSE(fs::exists(dir / "out.png"));
@@ -85,10 +97,7 @@ TEST_F(CliTest, RendersAndReportsJsonLines) {
   RunResult r =
       run(render("--json --alpha 1 --beta 100 --style-layers relu1:0.5,relu2:0.5 --content-layer relu2"));
   ASSERT_EQ(r.exitCode, 0) << r.output;
-  std::vector<nlohmann::json> lines;
-  std::istringstream stream(r.output);
-  for (std::string line; std::getline(stream, line);)
-    if (!line.empty() && line[0] == '{') lines.push_back(nlohmann::json::parse(line));
+  const auto lines = stepLines(r.output);
   ASSERT_EQ(lines.size(), 4u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(lines[i]["iteration"], i + 1);
@@ -101,6 +110,50 @@ TEST_F(CliTest, RendersAndReportsJsonLines) {
   EXPECT_EQ(out.cols, 32);
   EXPECT_EQ(out.rows, 24);
   EXPECT_THAT(readPngText(dir_ / "out.png").at("impasto:settings"), HasSubstr("\"beta\":100"));
+}
+
+TEST_F(CliTest, EachLevelReportsItsMemoryAndTiling) {
+  RunResult r = run(render("--json --scales 2 --tile 16"));
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  std::vector<nlohmann::json> plans;
+  std::istringstream stream(r.output);
+  for (std::string line; std::getline(stream, line);)
+    if (line.rfind("{\"level\"", 0) == 0 && line.find("\"memory\"") != std::string::npos)
+      plans.push_back(nlohmann::json::parse(line)["memory"]);
+  ASSERT_EQ(plans.size(), 2u) << r.output;
+  EXPECT_EQ(plans[1]["width"], 32);
+  EXPECT_EQ(plans[1]["tile"], 16);
+  EXPECT_GT(plans[1]["estimate_gb"].get<double>(), 0.0);
+  EXPECT_GT(plans[1]["budget_gb"].get<double>(), 0.0);
+
+  // A budget no render fits: refused before any work, saying what it needs.
+  fs::remove(dir_ / "out.png");
+  r = run(render("--max-memory 0.1 --size 16000"));
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("needs about"));
+  expectNoOutput(dir_);
+}
+
+// The check on a real network: darknet at 768 px in 256 px tiles has
+// the untiled J at every step.
+TEST_F(CliTest, TiledDarknetRenderMatchesTheUntiledOneStepByStep) {
+  const fs::path model = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
+  const fs::path images = test::sharedDir() / "images";
+  if (!fs::exists(model)) GTEST_SKIP() << "needs ../shared (darknet-reference)";
+  const std::string job = "--content '" + (images / "tubingen.jpg").string() + "' --style '" +
+                          (images / "starry_night.jpg").string() + "' --model '" + model.string() +
+                          "' --size 768 --scales 1 --iterations 3 --json ";
+  const RunResult whole = run(job + "--output whole.png");
+  const RunResult tiled = run(job + "--output tiled.png --tile 256");
+  ASSERT_EQ(whole.exitCode, 0) << whole.output;
+  ASSERT_EQ(tiled.exitCode, 0) << tiled.output;
+  const auto a = stepLines(whole.output), b = stepLines(tiled.output);
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double j = a[i]["loss"].get<double>();
+    EXPECT_NEAR(b[i]["loss"].get<double>(), j, 1e-3 * j) << "step " << i + 1;
+  }
 }
 
 TEST_F(CliTest, HelpAndVersion) {
