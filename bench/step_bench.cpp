@@ -155,6 +155,8 @@ class StepClock : public RenderObserver {
     stepTimes.push_back(report.elapsedSeconds);
     freshBlocks.push_back(cpuAllocatorStats().fresh);
   }
+  void onMemoryPlan(int, const MemoryPlan& p) override { plan = p; }
+  MemoryPlan plan;
   std::vector<double> stepTimes;
   std::vector<std::size_t> freshBlocks;  // big blocks that needed new memory, so far
 };
@@ -179,16 +181,19 @@ int renderOne(int size, int iterations, int tile) {
   // Steady state: blocks the allocator could not reuse per step after the first.
   const auto& f = clock.freshBlocks;
   const double freshPerStep = f.size() > 1 ? double(f.back() - f.front()) / double(f.size() - 1) : 0.0;
-  std::printf("| %d | %dx%d | %s | %.2f | %.1f | %ld | %.1f |\n", size, size, size * 3 / 4,
-              tile > 0 ? std::to_string(tile).c_str() : "auto", perStep, total, peakRssMiB(), freshPerStep);
+  const std::string tiles = clock.plan.tile > 0 ? std::to_string(clock.plan.tile) : "untiled";
+  std::printf("| %d | %dx%d | %s | %.2f | %.1f | %ld | %.0f | %.1f |\n", size, size, size * 3 / 4,
+              tiles.c_str(), perStep, total, peakRssMiB(), clock.plan.plannedBytes / (1024.0 * 1024.0),
+              freshPerStep);
   return 0;
 }
 
 int renderTable(const std::string& self, const std::vector<int>& sizes, int iterations, int tile) {
   std::printf("VGG-19 (random weights), --scales 1, %d iterations\n\n", iterations);
   std::printf(
-      "| size | G (WxH) | tile | s / step | wall (s) | peak RSS (MiB) | fresh blocks / step |\n"
-      "|---|---|---|---|---|---|---|\n");
+      "| size | G (WxH) | tile | s / step | wall (s) | peak RSS (MiB) | estimate (MiB) | fresh blocks / step "
+      "|\n"
+      "|---|---|---|---|---|---|---|---|\n");
   std::fflush(stdout);
   for (int size : sizes) {
     const std::string command = "'" + self + "' --render-one " + std::to_string(size) + " " +

@@ -23,8 +23,8 @@ constexpr int kMaxHistory = 20, kMinHistory = 5;
 // 2048 px): the peak of a step is this many times the bytes of all the
 // truncated network's layer outputs, on top of the process's own footprint
 // (LibTorch, the weights, the images).
-constexpr double kActivationFactor = 1.0;
-constexpr double kBaseBytes = 200.0 * kMiB;
+constexpr double kActivationFactor = 0.6;
+constexpr double kBaseBytes = 400.0 * kMiB;
 // Copies of G a step keeps beside the L-BFGS pairs: G, ∇J, the previous x
 // and gradient, the direction, and temporaries.
 constexpr double kImageCopies = 8.0;
@@ -128,7 +128,17 @@ MemoryPlan planMemory(const Model& model, const RenderSettings& settings, int wi
       return plan;
     }
   }
+  // Nothing fits with the process's own footprint counted. A machine that
+  // short of memory (or a small --max-memory) may still run the render if
+  // what the image itself needs fits: try, with the least memory.
   const double smallest = estimateRenderBytes(model, settings, width, height, kMinAutoTile);
+  const double fixed = kBaseBytes + weightBytes(model);
+  if (plan.untiledBytes - fixed <= plan.budgetBytes) return plan;
+  if (smallest - fixed <= plan.budgetBytes) {
+    plan.tile = kMinAutoTile;
+    plan.plannedBytes = smallest;
+    return plan;
+  }
   std::ostringstream message;
   message.precision(1);
   message << std::fixed << "A " << width << " x " << height << " render needs about "

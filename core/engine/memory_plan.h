@@ -26,8 +26,9 @@ double estimateRenderBytes(const Model& model, const RenderSettings& settings, i
 // Chooses the tiling for a render: `forcedTile` > 0 uses that core size (when
 // the image is larger than one tile); otherwise the render tiles only when the
 // untiled estimate exceeds maxMemoryBytes (0: defaultMemoryBudget()), with the
-// largest tile that fits. Throws Error(Input) when even the smallest tile
-// cannot fit, saying how much memory the render needs.
+// largest tile that fits. Where nothing fits, it still tries when the image's
+// own share (beyond the process's fixed footprint) fits; otherwise it throws
+// Error(Input) saying how much memory the render needs.
 MemoryPlan planMemory(const Model& model, const RenderSettings& settings, int width, int height,
                       int forcedTile, double maxMemoryBytes);
 

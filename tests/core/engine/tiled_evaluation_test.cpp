@@ -231,6 +231,14 @@ TEST(MemoryPlan, ARenderThatCannotFitSaysHowMuchItNeeds) {
   }
 }
 
+TEST(MemoryPlan, ASmallRenderStillRunsWhenLittleMemoryIsFree) {
+  const ModelPtr model = test::makeTinyModel();
+  const double fixed = estimateRenderBytes(*model, tinySettings(), 16, 16, 0);
+  // Less than the process's own footprint: the image's share fits, so it runs.
+  const MemoryPlan plan = planMemory(*model, tinySettings(), 64, 48, 0, 0.5 * fixed);
+  EXPECT_EQ(plan.tile, 0);
+}
+
 TEST(MemoryPlan, HistoryShrinksAtPrintSizes) {
   EXPECT_EQ(lbfgsHistorySize(3 * 512 * 384), 20);
   EXPECT_LT(lbfgsHistorySize(3 * 1024 * 768), 20);
