@@ -81,24 +81,18 @@ void CostFunction::computeMissingTargets() {
     if (!styleGrams_.count(name)) missing.push_back(name);
   if (contentTarget_.defined() && missing.empty()) return;
 
-  if (tile_ > 0) {
-    computeMissingTargetsTiled(missing);
-    return;
-  }
   at::NoGradGuard noGrad;
-  const auto contentActivations = extractor_->forward(content_, targetsCheck_);
-  if (!contentTarget_.defined()) contentTarget_ = contentActivations.at(contentLayer_);
+  if (!contentTarget_.defined()) contentTarget_ = activationOver(content_, contentLayer_);
   // Summed apart and kept only when complete: a check may throw between styles.
   std::map<std::string, at::Tensor> added;
   for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
-    auto activations = extractor_->forward(styles_[i], targetsCheck_);
+    const at::Tensor& style = styles_[i];
+    const auto grams = gramsOver(style, missing, targetsCheck_);
     for (const auto& name : missing) {
-      const auto& a = activations.at(name);
-      // G has the content image's size; its activations fix the Gram's scale.
-      const auto& g = contentActivations.at(name);
-      at::Tensor gram =
-          rescaleGram(gramMatrix(a), double(a.size(2) * a.size(3)), double(g.size(2) * g.size(3))) *
-          blend_[i];
+      // G has the content image's size: its positions fix the Gram's scale.
+      const double styleSize = double(layerPositions(name, style.size(2), style.size(3)));
+      const double generatedSize = double(layerPositions(name, content_.size(2), content_.size(3)));
+      at::Tensor gram = rescaleGram(grams.at(name), styleSize, generatedSize).to(dtype_) * blend_[i];
       added[name] = added.count(name) ? added[name] + gram : gram;
     }
   }
@@ -190,26 +184,15 @@ at::Tensor asMatrix(const at::Tensor& a) { return a.reshape({a.size(1), -1}); }
 
 }  // namespace
 
-void CostFunction::computeMissingTargetsTiled(const std::vector<std::string>& missing) {
-  at::NoGradGuard noGrad;
-  if (!contentTarget_.defined()) contentTarget_ = tiledActivation(content_, contentLayer_);
-  std::map<std::string, at::Tensor> added;
-  for (std::size_t i = 0; i < styles_.size() && !missing.empty(); ++i) {
-    const at::Tensor& style = styles_[i];
-    const auto grams = tiledGrams(style, missing, targetsCheck_);
-    for (const auto& name : missing) {
-      const double styleSize = double(layerPositions(name, style.size(2), style.size(3)));
-      const double generatedSize = double(layerPositions(name, content_.size(2), content_.size(3)));
-      at::Tensor gram = rescaleGram(grams.at(name), styleSize, generatedSize).to(dtype_) * blend_[i];
-      added[name] = added.count(name) ? added[name] + gram : gram;
-    }
-  }
-  styleGrams_.merge(added);
+TileGrid CostFunction::gridFor(const at::Tensor& image) const {
+  // Untiled is one tile: the whole image, owning every position.
+  const int core = tile_ > 0 ? tile_ : int(std::max(image.size(2), image.size(3)));
+  return TileGrid(image.size(2), image.size(3), core, geometry_);
 }
 
-at::Tensor CostFunction::tiledActivation(const at::Tensor& image, const std::string& layer) const {
+at::Tensor CostFunction::activationOver(const at::Tensor& image, const std::string& layer) const {
   at::NoGradGuard noGrad;
-  const TileGrid grid(image.size(2), image.size(3), tile_, geometry_);
+  const TileGrid grid = gridFor(image);
   const int stride = strideOf(layer);
   at::Tensor whole;
   for (const Tile& tile : grid.tiles())
@@ -227,11 +210,11 @@ at::Tensor CostFunction::tiledActivation(const at::Tensor& image, const std::str
   return whole;
 }
 
-std::map<std::string, at::Tensor> CostFunction::tiledGrams(const at::Tensor& image,
-                                                           const std::vector<std::string>& layers,
-                                                           const LayerCheck& check) const {
+std::map<std::string, at::Tensor> CostFunction::gramsOver(const at::Tensor& image,
+                                                          const std::vector<std::string>& layers,
+                                                          const LayerCheck& check) const {
   at::NoGradGuard noGrad;
-  const TileGrid grid(image.size(2), image.size(3), tile_, geometry_);
+  const TileGrid grid = gridFor(image);
   std::map<std::string, at::Tensor> grams;
   for (const Tile& tile : grid.tiles())
     extractor_->forwardEach(
@@ -258,7 +241,7 @@ CostTerms CostFunction::tiledValueAndGradient(const at::Tensor& generated, at::T
   double total = 0.0;
   std::map<std::string, at::Tensor> seedFactor;  // β·λ·4/norm · D
   {
-    const auto grams = tiledGrams(image, styleLayers, evaluateCheck_);
+    const auto grams = gramsOver(image, styleLayers, evaluateCheck_);
     for (const auto& name : styleLayers) {
       const double lambda = weights_.styleLayers.at(name);
       const at::Tensor& gram = grams.at(name);
@@ -276,7 +259,7 @@ CostTerms CostFunction::tiledValueAndGradient(const at::Tensor& generated, at::T
   gradient = at::zeros_like(image);
   const double contentSize = double(contentTarget_.numel());
   double contentSum = 0.0;
-  const TileGrid grid(height, width, tile_, geometry_);
+  const TileGrid grid = gridFor(image);
   for (const Tile& tile : grid.tiles()) {
     at::Tensor x = crop(image, tile).clone();
     x.set_requires_grad(true);

@@ -10,6 +10,7 @@
 #include "core/engine/feature_extractor.h"
 #include "core/engine/network_geometry.h"
 #include "core/engine/render.h"
+#include "core/engine/tile_grid.h"
 #include "core/models/model.h"
 
 namespace impasto {
@@ -51,13 +52,13 @@ class CostFunction {
  private:
   void buildExtractor();
   void computeMissingTargets();
-  void computeMissingTargetsTiled(const std::vector<std::string>& missing);
-  // Tiled, without a graph: the activations of `layer` over the whole image.
-  at::Tensor tiledActivation(const at::Tensor& image, const std::string& layer) const;
-  // Tiled, without a graph: the Gram (float64) of each layer over the image.
-  std::map<std::string, at::Tensor> tiledGrams(const at::Tensor& image,
-                                               const std::vector<std::string>& layers,
-                                               const LayerCheck& check) const;
+  // The tiles of an image: tile_ pixels, or the whole image as one.
+  TileGrid gridFor(const at::Tensor& image) const;
+  // Tile by tile, without a graph: the activations of `layer` over the whole
+  // image, and the Gram (float64) of each layer over the image.
+  at::Tensor activationOver(const at::Tensor& image, const std::string& layer) const;
+  std::map<std::string, at::Tensor> gramsOver(const at::Tensor& image, const std::vector<std::string>& layers,
+                                              const LayerCheck& check) const;
   CostTerms tiledValueAndGradient(const at::Tensor& generated, at::Tensor& gradient);
   std::pair<std::int64_t, std::int64_t> layerSize(const std::string& layer, std::int64_t height,
                                                   std::int64_t width) const;
