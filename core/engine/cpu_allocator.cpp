@@ -24,7 +24,7 @@ constexpr std::size_t kGranule = 4096;               // sizes round up to whole 
 // process's peak (550 MB at 1024 px on VGG-19). The slack keeps the few
 // blocks whose sizes do not recur before the peak from being freed and
 // faulted in again every step.
-constexpr double kPeakSlack = 1.15;
+constexpr double kPeakSlack = 1.3;
 
 std::size_t defaultBudget() {
   const long pages = sysconf(_SC_PHYS_PAGES);

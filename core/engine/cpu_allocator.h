@@ -13,7 +13,7 @@ namespace impasto {
 // all its activations in again: measured, a third to two thirds of a step on a
 // small network. This allocator keeps the big blocks a step frees and hands them
 // out again for the same sizes in the next step, as long as the blocks in use
-// and held together stay within a budget (half the machine's memory, and 15%
+// and held together stay within a budget (half the machine's memory, and 30%
 // above the most ever in use at once); beyond
 // it, held blocks are freed first, so a big render is never refused memory
 // because of blocks kept for reuse.

@@ -1,12 +1,13 @@
+#include "core/engine/cpu_allocator.h"
+
 #include <gtest/gtest.h>
-#include "tests/support/aten_ops.h"
 
 #include <cstdint>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
-#include "core/engine/cpu_allocator.h"
+#include "tests/support/aten_ops.h"
 
 namespace impasto {
 namespace {
@@ -44,6 +45,27 @@ TEST(CpuAllocator, HeldBlocksGiveWayWhenTheBudgetIsReached) {
   otherSize.clear();
   EXPECT_LE(cpuAllocatorStats().cachedBytes, 3 * kBig);
   setCpuMemoryBudget(std::size_t(1) << 40);
+  releaseCachedCpuMemory();
+}
+
+// A phase that frees blocks of sizes the next phase does not use (the
+// targets' forward, then the steps) must not add them to the process's peak.
+TEST(CpuAllocator, HeldBlocksStayWithinThirtyPercentOfThePeakInUse) {
+  c10::Allocator& allocator = reusingCpuAllocator();
+  releaseCachedCpuMemory();
+  {
+    std::vector<c10::DataPtr> phase1;
+    for (int i = 0; i < 10; ++i) phase1.push_back(allocator.allocate(kBig));
+  }  // 10 kBig in use at the peak, all held now
+  EXPECT_EQ(cpuAllocatorStats().cachedBytes, 10 * kBig);
+  // Ten blocks of another size: new memory, and the held ones make room, so
+  // in use + held never exceeds 1.3 x the peak (13 kBig).
+  std::vector<c10::DataPtr> phase2;
+  for (int i = 0; i < 10; ++i) {
+    phase2.push_back(allocator.allocate(kBig + 8192));
+    EXPECT_LE((i + 1) * (kBig + 8192) + cpuAllocatorStats().cachedBytes, 13 * kBig + 13 * 8192) << i;
+  }
+  phase2.clear();
   releaseCachedCpuMemory();
 }
 
