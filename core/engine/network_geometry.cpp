@@ -56,4 +56,14 @@ NetworkGeometry networkGeometry(const Model& model, std::size_t lastLayer) {
   return g;
 }
 
+std::int64_t minimumInputSize(const Model& model, std::size_t lastLayer) {
+  const auto& layers = model.layers();
+  for (std::int64_t size = 1;; ++size) {
+    std::int64_t out = size;
+    for (std::size_t i = 0; i <= lastLayer && i < layers.size() && out > 0; ++i)
+      out = layerOutputSize(layers[i], out);
+    if (out > 0) return size;
+  }
+}
+
 }  // namespace impasto

@@ -29,4 +29,8 @@ NetworkGeometry networkGeometry(const Model& model, std::size_t lastLayer);
 // A layer's output size along one axis for an input of `in` positions.
 std::int64_t layerOutputSize(const LayerSpec& layer, std::int64_t in);
 
+// The fewest input pixels along an axis for which layers 0..lastLayer all
+// have an output (a smaller image makes LibTorch fail mid-render).
+std::int64_t minimumInputSize(const Model& model, std::size_t lastLayer);
+
 }  // namespace impasto

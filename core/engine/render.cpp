@@ -13,6 +13,7 @@
 
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
+#include "core/engine/network_geometry.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
 #include "core/io/image_io.h"
@@ -177,6 +178,8 @@ class RenderLoop {
     std::vector<at::Tensor> styles;
     for (const auto& style : job_.styles)
       styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
+    requireLargeEnough(content, "content image");
+    for (const auto& style : styles) requireLargeEnough(style, "style image");
     // Targets at this level's size: content activations and style Grams.
     CostFunction cost(
         job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer, weights_,
@@ -219,6 +222,20 @@ class RenderLoop {
       weights_ = cost.weights();
       if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
     }
+  }
+
+  // A network shrinks its input at each pooling: below its minimum LibTorch
+  // would stop mid-render with a message about kernel sizes.
+  void requireLargeEnough(const at::Tensor& image, const std::string& what) const {
+    std::vector<std::string> used{settings_.contentLayer};
+    for (const auto& [name, lambda] : weights_.styleLayers) used.push_back(name);
+    const std::int64_t minimum = minimumInputSize(*job_.model, deepestLayerIndex(*job_.model, used));
+    const std::int64_t shorter = std::min(image.size(2), image.size(3));
+    if (shorter < minimum)
+      throw Error(ErrorKind::Usage, "The " + what + " is " + std::to_string(shorter) +
+                                        " px on its shorter side at this size, but " +
+                                        job_.model->manifest().name + " needs at least " +
+                                        std::to_string(minimum) + " px: choose a larger size");
   }
 
   bool checkpointDue(int iteration) const {

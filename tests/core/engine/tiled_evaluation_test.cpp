@@ -90,6 +90,29 @@ TEST(NetworkGeometry, OutputSizesMatchTheForward) {
   }
 }
 
+TEST(NetworkGeometry, ImagesTooSmallForTheNetworkAreRefusedUpFront) {
+  const ModelPtr tiny = test::makeTinyModel();
+  // Two 2x2 poolings: 4 px give relu3 one position, 3 px give none.
+  EXPECT_EQ(minimumInputSize(*tiny, tiny->layers().size() - 1), 4);
+  EXPECT_EQ(minimumInputSize(*tiny, 1), 1);
+
+  RenderJob job;
+  job.content = cv::Mat(4, 40, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));  // a panorama strip
+  job.styles = {cv::Mat(30, 30, CV_32FC3, cv::Scalar(0.2, 0.5, 0.8))};
+  job.model = tiny;
+  job.settings.size = 16;  // 16 x 2
+  job.settings.iterations = 2;
+  RenderObserver observer;
+  RenderControl control;
+  try {
+    render(job, observer, control);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("needs at least 4 px"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TileGrid, CoresPartitionTheImageAndCropsKeepTheGrid) {
   const ModelPtr tiny = test::makeTinyModel();
   const NetworkGeometry g = networkGeometry(*tiny, tiny->layers().size() - 1);
