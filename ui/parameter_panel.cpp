@@ -157,7 +157,8 @@ QWidget* ParameterPanel::buildOutputGroup() {
   averageDecay_->setToolTip(tr("The average's decay per step: closer to 1 averages over more steps"));
   averageDecay_->setEnabled(false);
   connect(average_, &QComboBox::currentIndexChanged, this, [this] {
-    averageDecay_->setEnabled(average_->isEnabled() && Averaging(average_->currentData().toInt()) == Averaging::Ema);
+    averageDecay_->setEnabled(average_->isEnabled() &&
+                              Averaging(average_->currentData().toInt()) == Averaging::Ema);
   });
   form->addRow(tr("Keep colours"), preserveColors_);
   form->addRow(tr("Averaging"), average_);

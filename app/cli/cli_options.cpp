@@ -164,9 +164,9 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
                             s.preserveColors = parseSpelling<PreserveColors>(v, "--preserve-colors");
                           })
       ->type_name(choices(spellings<PreserveColors>()));
-  addApplied<std::string>(app, "--average",
-                          "export and preview a moving average of the steps' images (default: off)",
-                          [&s](const std::string& v) { s.average = parseSpelling<Averaging>(v, "--average"); })
+  addApplied<std::string>(
+      app, "--average", "export and preview a moving average of the steps' images (default: off)",
+      [&s](const std::string& v) { s.average = parseSpelling<Averaging>(v, "--average"); })
       ->type_name(choices(spellings<Averaging>()));
   addApplied<double>(app, "--average-decay", "the average's decay per step, 0 to 0.9999 (default: 0.9)",
                      [&s](double v) { s.averageDecay = v; })

@@ -42,7 +42,8 @@ void IterateAverage::load(const OptimizerState& state, const at::Tensor& generat
   const auto sum = state.arrays.find(kSumKey);
   const auto weight = state.numbers.find(kWeightKey);
   if (sum == state.arrays.end() || weight == state.numbers.end()) return;  // saved before the first step
-  if (std::int64_t(sum->second.size()) != generated.numel() || !(weight->second > 0.0 && weight->second <= 1.0))
+  if (std::int64_t(sum->second.size()) != generated.numel() ||
+      !(weight->second > 0.0 && weight->second <= 1.0))
     throw Error(ErrorKind::Input, "The checkpoint's average image is of another size than the image");
   sum_ = floatTensor(sum->second).view_as(generated).to(generated.device());
   weight_ = weight->second;

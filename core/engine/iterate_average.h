@@ -26,7 +26,7 @@ class IterateAverage {
 
  private:
   double decay_;
-  at::Tensor sum_;      // Σ d^(n−i) (1 − d) G_i
+  at::Tensor sum_;     // Σ d^(n−i) (1 − d) G_i
   double weight_ = 0;  // 1 − d^n
 };
 

@@ -239,8 +239,7 @@ class RenderLoop {
       result_.last = std::move(report);
       observer_.onStep(result_.last);
       // Every k-th step, and each level's last, so the preview shows what a level found.
-      if (i % settings_.frameEvery == 0 || step == level.iterations)
-        observer_.onFrame(i, frameOf(generated));
+      if (i % settings_.frameEvery == 0 || step == level.iterations) observer_.onFrame(i, frameOf(generated));
       weights_ = cost.weights();
       if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
     }
@@ -277,11 +276,14 @@ class RenderLoop {
   // A luma-only G with the photo's chroma put back (the same size as G's level or the result).
   cv::Mat inPhotoColors(cv::Mat image) {
     if (settings_.preserveColors != PreserveColors::Luminance) return image;
-    if (photoAtSize_.size() != image.size()) cv::resize(photo_, photoAtSize_, image.size(), 0, 0, cv::INTER_AREA);
+    if (photoAtSize_.size() != image.size())
+      cv::resize(photo_, photoAtSize_, image.size(), 0, 0, cv::INTER_AREA);
     return withChromaOf(image, photoAtSize_);
   }
 
-  cv::Mat frameOf(const at::Tensor& generated) { return toRgb8(inPhotoColors(tensorToImage(averaged(generated)))); }
+  cv::Mat frameOf(const at::Tensor& generated) {
+    return toRgb8(inPhotoColors(tensorToImage(averaged(generated))));
+  }
 
   double elapsedSeconds() const {
     return elapsedBefore_ + std::chrono::duration<double>(Clock::now() - start_ - pausedFor_).count();

@@ -10,11 +10,11 @@ namespace impasto {
 namespace {
 
 // Rows: Y, Cb, Cr from R, G, B, then the offset (cv::transform's 3x4 form).
-const cv::Matx34f kToYCbCr(0.299f, 0.587f, 0.114f, 0.0f,         //
+const cv::Matx34f kToYCbCr(0.299f, 0.587f, 0.114f, 0.0f,        //
                            -0.168736f, -0.331264f, 0.5f, 0.5f,  //
                            0.5f, -0.418688f, -0.081312f, 0.5f);
-const cv::Matx34f kToRgb(1.0f, 0.0f, 1.402f, -0.701f,                    //
-                         1.0f, -0.344136f, -0.714136f, 0.529136f,        //
+const cv::Matx34f kToRgb(1.0f, 0.0f, 1.402f, -0.701f,              //
+                         1.0f, -0.344136f, -0.714136f, 0.529136f,  //
                          1.0f, 1.772f, 0.0f, -0.886f);
 
 void requireRgb(const cv::Mat& image, const char* what) {
@@ -101,8 +101,7 @@ ColorStatistics colorStatistics(const cv::Mat& rgb) {
   requireRgb(rgb, "The image");
   const cv::Mat samples = rgb.reshape(1, int(rgb.total()));  // one row per pixel
   cv::Mat covariance, mean;
-  cv::calcCovarMatrix(samples, covariance, mean, cv::COVAR_NORMAL | cv::COVAR_ROWS | cv::COVAR_SCALE,
-                      CV_64F);
+  cv::calcCovarMatrix(samples, covariance, mean, cv::COVAR_NORMAL | cv::COVAR_ROWS | cv::COVAR_SCALE, CV_64F);
   ColorStatistics stats;
   for (int c = 0; c < 3; ++c) stats.mean[c] = mean.at<double>(0, c);
   stats.covariance = cv::Matx33d(covariance);
@@ -114,7 +113,8 @@ cv::Mat matchColorStatistics(const cv::Mat& image, const cv::Mat& reference) {
   const ColorStatistics to = colorStatistics(reference);
   // Below about one 8-bit level of spread a direction holds quantisation noise, not colour.
   constexpr double kFloor = 1e-5;
-  const cv::Matx33d a = symmetricPower(to.covariance, 0.5, 0.0) * symmetricPower(from.covariance, -0.5, kFloor);
+  const cv::Matx33d a =
+      symmetricPower(to.covariance, 0.5, 0.0) * symmetricPower(from.covariance, -0.5, kFloor);
   const cv::Vec3d offset = to.mean - a * from.mean;
   const cv::Matx34f affine(float(a(0, 0)), float(a(0, 1)), float(a(0, 2)), float(offset[0]),  //
                            float(a(1, 0)), float(a(1, 1)), float(a(1, 2)), float(offset[1]),  //

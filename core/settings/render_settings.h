@@ -61,8 +61,8 @@ struct RenderSettings {
   PreserveColors preserveColors = PreserveColors::Off;
   Averaging average = Averaging::Off;
   double averageDecay = 0.9;  // the EMA's weight of the previous average, in [0, 1)
-  int frameEvery = 10;                      // a frame to the observer every k steps (and the last)
-  int threads = 0;                          // 0: all cores
+  int frameEvery = 10;        // a frame to the observer every k steps (and the last)
+  int threads = 0;            // 0: all cores
 };
 
 // α and β for models whose manifest does not name its own.

@@ -21,7 +21,8 @@ cv::Mat makePhoto(int w = 32, int h = 24) {
   cv::Mat image(h, w, CV_32FC3);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      image.at<cv::Vec3f>(y, x) = {0.3f + 0.4f * float(x) / float(w), 0.35f + 0.3f * float(y) / float(h), 0.45f};
+      image.at<cv::Vec3f>(y, x) = {0.3f + 0.4f * float(x) / float(w), 0.35f + 0.3f * float(y) / float(h),
+                                   0.45f};
   return image;
 }
 
@@ -71,7 +72,9 @@ std::vector<cv::Mat> channels(const cv::Mat& rgb) {
   return c;
 }
 
-double meanAbsDifference(const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_L1) / double(a.total()); }
+double meanAbsDifference(const cv::Mat& a, const cv::Mat& b) {
+  return cv::norm(a, b, cv::NORM_L1) / double(a.total());
+}
 
 TEST(FirstFrame, TheStartingImageComesBeforeTheFirstStep) {
   Events events;
