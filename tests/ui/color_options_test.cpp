@@ -24,6 +24,7 @@ TEST(ColorOptionsTest, TheCombosMapToTheSettingsBothWays) {
   ParameterPanel panel;
   EXPECT_EQ(panel.settings().preserveColors, PreserveColors::Off);
   EXPECT_EQ(panel.settings().average, Averaging::Off);
+  EXPECT_EQ(panel.settings().averageDecay, RenderSettings{}.averageDecay);
   QComboBox* colours = panel.preserveColorsCombo();
   colours->setCurrentIndex(colours->findData(int(PreserveColors::Luminance)));
   EXPECT_EQ(panel.settings().preserveColors, PreserveColors::Luminance);
