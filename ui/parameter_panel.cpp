@@ -138,7 +138,33 @@ QWidget* ParameterPanel::buildOutputGroup() {
   form->addRow(tr("Learning rate"), learningRate_);
   form->addRow(tr("Start from"), init_);
   form->addRow(tr("Seed"), seed_);
-  lockedWhileRunning_ << size_ << iterations_ << optimizer_ << learningRate_ << init_ << seed_;
+  preserveColors_ = new QComboBox(group);
+  preserveColors_->addItem(tr("Off: the painting's colours"), int(PreserveColors::Off));
+  preserveColors_->addItem(tr("Luminance: brushwork only"), int(PreserveColors::Luminance));
+  preserveColors_->addItem(tr("Histogram: painting recoloured"), int(PreserveColors::Histogram));
+  preserveColors_->setToolTip(
+      tr("Keep the photo's colours. Luminance transfers the style on brightness alone and puts the "
+         "photo's colours back; Histogram gives the painting the photo's colour palette first."));
+  average_ = new QComboBox(group);
+  average_->addItem(tr("Off"), int(Averaging::Off));
+  average_->addItem(tr("Moving average (EMA)"), int(Averaging::Ema));
+  average_->setToolTip(tr("Show and export an exponential moving average of the steps' images"));
+  averageDecay_ = new QDoubleSpinBox(group);
+  averageDecay_->setRange(0.0, kMaxAverageDecay);
+  averageDecay_->setDecimals(4);
+  averageDecay_->setSingleStep(0.01);
+  averageDecay_->setValue(RenderSettings{}.averageDecay);
+  averageDecay_->setToolTip(tr("The average's decay per step: closer to 1 averages over more steps"));
+  averageDecay_->setEnabled(false);
+  connect(average_, &QComboBox::currentIndexChanged, this, [this] {
+    averageDecay_->setEnabled(average_->isEnabled() &&
+                              Averaging(average_->currentData().toInt()) == Averaging::Ema);
+  });
+  form->addRow(tr("Keep colours"), preserveColors_);
+  form->addRow(tr("Averaging"), average_);
+  form->addRow(tr("Decay"), averageDecay_);
+  lockedWhileRunning_ << size_ << iterations_ << optimizer_ << learningRate_ << init_ << seed_
+                      << preserveColors_ << average_ << averageDecay_;
   return group;
 }
 
@@ -256,6 +282,9 @@ RenderSettings ParameterPanel::settings() const {
   s.learningRate = learningRate_->value();
   s.init = InitKind(init_->currentData().toInt());
   s.seed = std::uint64_t(seed_->value());
+  s.preserveColors = PreserveColors(preserveColors_->currentData().toInt());
+  s.average = Averaging(average_->currentData().toInt());
+  s.averageDecay = averageDecay_->value();
   return s;
 }
 
@@ -269,6 +298,9 @@ void ParameterPanel::setSettings(const RenderSettings& s) {
   learningRate_->setValue(s.learningRate);
   init_->setCurrentIndex(std::max(0, init_->findData(int(s.init))));
   seed_->setValue(int(std::min<std::uint64_t>(s.seed, std::uint64_t(std::numeric_limits<int>::max()))));
+  preserveColors_->setCurrentIndex(std::max(0, preserveColors_->findData(int(s.preserveColors))));
+  average_->setCurrentIndex(std::max(0, average_->findData(int(s.average))));
+  averageDecay_->setValue(s.averageDecay);
   if (hasLayers())
     applyLayerChoices(s.weights.styleLayers, s.contentLayer);
   else
@@ -307,6 +339,7 @@ void ParameterPanel::showModel(const Model& model, const RenderSettings& default
 
 void ParameterPanel::setRunning(bool running) {
   for (QWidget* w : lockedWhileRunning_) w->setEnabled(!running);
+  averageDecay_->setEnabled(!running && Averaging(average_->currentData().toInt()) == Averaging::Ema);
 }
 
 }  // namespace impasto

@@ -24,7 +24,8 @@ class LogSlider;
 class ScientificSpinBox;
 
 // The knobs of a render: the model, α and β, the per-layer λ table and the
-// content layer, output size, iterations, optimiser, init, seed, TV, pooling.
+// content layer, output size, iterations, optimiser, init, seed, TV, pooling,
+// colour preservation and iterate averaging.
 // Weights (α, β, λ, the layer check boxes, TV) stay editable while a render
 // runs and are applied live; the rest is locked until it ends.
 class ParameterPanel : public QWidget {
@@ -61,6 +62,8 @@ class ParameterPanel : public QWidget {
   LogSlider* tvSlider() const { return tv_; }
   QTableWidget* layerTable() const { return layers_; }
   QComboBox* modelCombo() const { return model_; }
+  QComboBox* preserveColorsCombo() const { return preserveColors_; }
+  QComboBox* averageCombo() const { return average_; }
   void setStyleLayer(const std::string& layer, bool used, std::optional<double> lambda = std::nullopt);
 
  signals:
@@ -94,6 +97,9 @@ class ParameterPanel : public QWidget {
   ScientificSpinBox* learningRate_ = nullptr;
   QComboBox* init_ = nullptr;
   QSpinBox* seed_ = nullptr;
+  QComboBox* preserveColors_ = nullptr;
+  QComboBox* average_ = nullptr;
+  QDoubleSpinBox* averageDecay_ = nullptr;
   QList<QWidget*> lockedWhileRunning_;
   bool filling_ = false;
   // Layer choices from a preset that arrived before the model's layers.

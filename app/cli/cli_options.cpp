@@ -157,6 +157,21 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
   addApplied<std::string>(app, "--pooling", "replace the model's pooling layers", [&p](const std::string& v) {
     p.pooling = parseSpelling<Pooling>(v, "--pooling");
   })->type_name(choices(spellings<Pooling>()));
+  addApplied<std::string>(app, "--preserve-colors",
+                          "keep the photo's colours: transfer on luma only, or match the style's colours "
+                          "to the photo's first (default: off)",
+                          [&s](const std::string& v) {
+                            s.preserveColors = parseSpelling<PreserveColors>(v, "--preserve-colors");
+                          })
+      ->type_name(choices(spellings<PreserveColors>()));
+  addApplied<std::string>(
+      app, "--average", "export and preview a moving average of the steps' images (default: off)",
+      [&s](const std::string& v) { s.average = parseSpelling<Averaging>(v, "--average"); })
+      ->type_name(choices(spellings<Averaging>()));
+  addApplied<double>(app, "--average-decay", "the average's decay per step, 0 to 0.9999 (default: 0.9)",
+                     [&s](double v) { s.averageDecay = v; })
+      ->type_name("D")
+      ->check(CLI::Range(0.0, kMaxAverageDecay));
   addApplied<std::uint64_t>(app, "--seed", "random seed (default: 0)", [&s](std::uint64_t v) { s.seed = v; })
       ->type_name("N")
       ->check(CLI::Range(std::uint64_t(0), kMaxSeed));

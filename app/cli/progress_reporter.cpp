@@ -86,7 +86,8 @@ void ProgressReporter::onMemoryPlan(int level, const MemoryPlan& plan) {
 }
 
 void ProgressReporter::onFrame(int iteration, const cv::Mat& frame) {
-  if (saveEvery_ <= 0 || iteration % saveEvery_ != 0) return;
+  // Frame 0 is the starting image: nothing rendered to save yet.
+  if (saveEvery_ <= 0 || iteration == 0 || iteration % saveEvery_ != 0) return;
   cv::Mat rgb;
   frame.convertTo(rgb, CV_32FC3, 1.0 / 255.0);
   saveImage(rgb, snapshotPath(output_, iteration));

@@ -13,9 +13,11 @@
 
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
+#include "core/engine/iterate_average.h"
 #include "core/engine/network_geometry.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
+#include "core/io/color_transfer.h"
 #include "core/io/image_io.h"
 #include "core/settings/pyramid.h"
 #include "core/util/error.h"
@@ -82,20 +84,41 @@ at::Tensor styleForLevel(const cv::Mat& style, int levelSize, double styleScale)
   return imageToTensor(resizeToLongest(style, longest));
 }
 
+// The job the optimisation sees. Luminance: the photo, the paintings and an
+// init image become grey (the paintings with the photo's luma mean and
+// contrast), so that G takes the style's brushwork and none of its colours;
+// the photo's chroma goes back on at every frame and on the result
+// (RenderLoop::inPhotoColors). Histogram: the paintings get the photo's colour
+// mean and covariance, and the transfer runs as usual.
+RenderJob withColorPreservation(const RenderJob& job, PreserveColors mode) {
+  RenderJob prepared = job;  // cv::Mat copies share their pixels
+  if (mode == PreserveColors::Luminance) {
+    prepared.content = lumaAsRgb(job.content);
+    for (auto& style : prepared.styles) style = matchedLumaAsRgb(style, job.content);
+    if (!job.initImage.empty()) prepared.initImage = lumaAsRgb(job.initImage);
+  } else if (mode == PreserveColors::Histogram) {
+    for (auto& style : prepared.styles) style = matchColorStatistics(style, job.content);
+  }
+  return prepared;
+}
+
 // The optimisation, level by level: owns what lives across levels (G, the
 // weights, the iteration count, the clock) and runs one level's steps.
 class RenderLoop {
  public:
-  RenderLoop(const RenderJob& job, const RenderSettings& settings, RenderObserver& observer,
-             RenderControl& control)
+  // photo: the content image as given, whose colours a luminance-only transfer puts back.
+  RenderLoop(const RenderJob& job, const cv::Mat& photo, const RenderSettings& settings,
+             RenderObserver& observer, RenderControl& control)
       : job_(job),
+        photo_(photo),
         settings_(settings),
         observer_(observer),
         control_(control),
         levels_(pyramidLevels(settings)),
         shares_(levelWorkShares(levels_)),
         weights_(settings.weights),
-        nextChange_(settings.weightChanges.begin()) {
+        nextChange_(settings.weightChanges.begin()),
+        average_(settings.averageDecay) {
     for (const auto& level : levels_) total_ += level.iterations;
   }
 
@@ -120,10 +143,11 @@ class RenderLoop {
     if (!generated.defined())  // cancelled before the first level began
       generated =
           initialImage(job_, settings_, imageToTensor(resizeToLongest(job_.content, levels_.front().size)));
+    at::Tensor shown = averaged(generated);
     // Stopped at a coarse level: the result still has the size asked for.
-    if (generated.size(2) != finalSize.height || generated.size(3) != finalSize.width)
-      generated = resizeImageTensor(generated, finalSize.height, finalSize.width);
-    result_.image = tensorToImage(generated);
+    if (shown.size(2) != finalSize.height || shown.size(3) != finalSize.width)
+      shown = resizeImageTensor(shown, finalSize.height, finalSize.width);
+    result_.image = inPhotoColors(tensorToImage(shown));
     return result_;
   }
 
@@ -148,6 +172,9 @@ class RenderLoop {
       }
       generated = generated.to(device).contiguous();
       observer_.onLevel(int(k) + 1, int(levels_.size()), int(content.size(3)), int(content.size(2)));
+      // The starting image at once, before the targets' forwards: the preview
+      // shows something the moment Start is pressed.
+      if (k == 0 && !resume) observer_.onFrame(iteration_, frameOf(generated));
       const bool resuming = resume && k == firstLevel;
       runLevel(int(k), std::move(content), generated, device, doneShare, resuming ? resume : nullptr);
       doneShare += shares_[k];
@@ -186,6 +213,8 @@ class RenderLoop {
         device, at::kFloat, [this](RenderPhase phase) { control_.throwIfCancelled(phase); }, plan.tile);
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
+    average_.reset();
+    if (resume) average_.load(resume->optimizer, generated);
     lastCheckpoint_ = Clock::now();
     for (int step = resume ? resume->levelStep + 1 : 1; step <= level.iterations; ++step) {
       waitWhilePaused();
@@ -198,6 +227,7 @@ class RenderLoop {
         stepper.reset();  // the old curvature belongs to the old cost
       }
       CostTerms terms = stepper.step(cost);
+      if (settings_.average == Averaging::Ema) average_.add(generated);
 
       report.iteration = i;
       report.iterations = total_;
@@ -217,8 +247,7 @@ class RenderLoop {
       result_.last = std::move(report);
       observer_.onStep(result_.last);
       // Every k-th step, and each level's last, so the preview shows what a level found.
-      if (i % settings_.frameEvery == 0 || step == level.iterations)
-        observer_.onFrame(i, toRgb8(tensorToImage(generated)));
+      if (i % settings_.frameEvery == 0 || step == level.iterations) observer_.onFrame(i, frameOf(generated));
       weights_ = cost.weights();
       if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
     }
@@ -256,8 +285,26 @@ class RenderLoop {
     // the newest that fit in kCheckpointPairBytes.
     const double pairBytes = 2.0 * double(generated.numel()) * sizeof(float);
     state.optimizer = stepper.save(int(kCheckpointPairBytes / pairBytes));
+    average_.save(state.optimizer);
     observer_.onCheckpoint(state);
     lastCheckpoint_ = Clock::now();
+  }
+
+  // What the preview and the export show of G: its average, when averaging.
+  at::Tensor averaged(const at::Tensor& generated) const {
+    return settings_.average == Averaging::Ema ? average_.value(generated) : generated;
+  }
+
+  // A luma-only G with the photo's chroma put back (the same size as G's level or the result).
+  cv::Mat inPhotoColors(cv::Mat image) {
+    if (settings_.preserveColors != PreserveColors::Luminance) return image;
+    if (photoAtSize_.size() != image.size())
+      cv::resize(photo_, photoAtSize_, image.size(), 0, 0, cv::INTER_AREA);
+    return withChromaOf(image, photoAtSize_);
+  }
+
+  cv::Mat frameOf(const at::Tensor& generated) {
+    return toRgb8(inPhotoColors(tensorToImage(averaged(generated))));
   }
 
   double elapsedSeconds() const {
@@ -284,6 +331,8 @@ class RenderLoop {
   }
 
   const RenderJob& job_;
+  const cv::Mat& photo_;
+  cv::Mat photoAtSize_;  // photo_ at the size of the last image inPhotoColors coloured
   const RenderSettings& settings_;
   RenderObserver& observer_;
   RenderControl& control_;
@@ -297,6 +346,7 @@ class RenderLoop {
   double elapsedBefore_ = 0.0;  // of the render a checkpoint resumes
   Clock::time_point lastCheckpoint_ = start_;
   Clock::duration pausedFor_{};
+  IterateAverage average_;  // of the current level's steps
   RenderResult result_;
 };
 
@@ -314,7 +364,8 @@ RenderResult render(const RenderJob& job, RenderObserver& observer, RenderContro
   } releaseIdleMemory;
   return wrapErrors(ErrorKind::Internal, "Rendering failed", [&] {
     applyThreads(settings.threads);
-    return RenderLoop(job, settings, observer, control).run();
+    const RenderJob prepared = withColorPreservation(job, settings.preserveColors);
+    return RenderLoop(prepared, job.content, settings, observer, control).run();
   });
 }
 

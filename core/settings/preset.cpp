@@ -147,6 +147,9 @@ std::string presetToJson(const Preset& p, JsonStyle style) {
       {"init", std::string(spelling(s.init))},
       {"seed", s.seed},
       {"threads", s.threads},
+      {"preserve_colors", std::string(spelling(s.preserveColors))},
+      {"average", std::string(spelling(s.average))},
+      {"average_decay", s.averageDecay},
       {"style_blend", p.styleBlend},
       {"impasto_version", version()},
   });
@@ -177,6 +180,14 @@ void applyPresetJson(std::string_view text, Preset& into, const std::string& ori
     s.scales = 1;
     s.styleScale = 1.0;
   }
+  if (read.has("impasto_version") && !read.has("preserve_colors")) {
+    // Exported before colour preservation and averaging: neither, as then.
+    s.preserveColors = PreserveColors::Off;
+    s.average = Averaging::Off;
+  }
+  if (read.has("preserve_colors")) s.preserveColors = read.choice<PreserveColors>("preserve_colors");
+  if (read.has("average")) s.average = read.choice<Averaging>("average");
+  if (read.has("average_decay")) s.averageDecay = read.number("average_decay");
   if (read.has("scales")) s.scales = int(read.integer("scales", 0, kMaxScales));
   if (read.has("coarse_iterations"))
     s.coarseIterations = int(read.integer("coarse_iterations", 0, kMaxIterations));

@@ -24,6 +24,10 @@ constexpr Spelled<InitKind> kInits[] = {
     {InitKind::Content, "content"}, {InitKind::Noise, "noise"}, {InitKind::Image, "image"}};
 constexpr Spelled<Pooling> kPoolings[] = {
     {Pooling::AsTrained, "as-trained"}, {Pooling::Max, "max"}, {Pooling::Avg, "avg"}};
+constexpr Spelled<PreserveColors> kPreserveColors[] = {{PreserveColors::Off, "off"},
+                                                       {PreserveColors::Luminance, "luminance"},
+                                                       {PreserveColors::Histogram, "histogram"}};
+constexpr Spelled<Averaging> kAveragings[] = {{Averaging::Off, "off"}, {Averaging::Ema, "ema"}};
 
 template <typename E>
 struct Table;
@@ -38,6 +42,14 @@ struct Table<InitKind> {
 template <>
 struct Table<Pooling> {
   static constexpr const auto& entries = kPoolings;
+};
+template <>
+struct Table<PreserveColors> {
+  static constexpr const auto& entries = kPreserveColors;
+};
+template <>
+struct Table<Averaging> {
+  static constexpr const auto& entries = kAveragings;
 };
 
 template <typename E>
@@ -69,6 +81,8 @@ bool LossWeights::operator==(const LossWeights& o) const {
 std::string_view spelling(Optimizer value) { return nameOf(value); }
 std::string_view spelling(InitKind value) { return nameOf(value); }
 std::string_view spelling(Pooling value) { return nameOf(value); }
+std::string_view spelling(PreserveColors value) { return nameOf(value); }
+std::string_view spelling(Averaging value) { return nameOf(value); }
 
 template <typename E>
 std::vector<std::string> spellings() {
@@ -91,9 +105,13 @@ E parseSpelling(std::string_view text, std::string_view what) {
 template std::vector<std::string> spellings<Optimizer>();
 template std::vector<std::string> spellings<InitKind>();
 template std::vector<std::string> spellings<Pooling>();
+template std::vector<std::string> spellings<PreserveColors>();
+template std::vector<std::string> spellings<Averaging>();
 template Optimizer parseSpelling<Optimizer>(std::string_view, std::string_view);
 template InitKind parseSpelling<InitKind>(std::string_view, std::string_view);
 template Pooling parseSpelling<Pooling>(std::string_view, std::string_view);
+template PreserveColors parseSpelling<PreserveColors>(std::string_view, std::string_view);
+template Averaging parseSpelling<Averaging>(std::string_view, std::string_view);
 
 const LossWeights& finalWeights(const RenderSettings& s) {
   return s.weightChanges.empty() ? s.weights : s.weightChanges.back().weights;
@@ -126,6 +144,8 @@ void validateSettings(const RenderSettings& s) {
   if (!(s.learningRate >= 0.0) || !std::isfinite(s.learningRate))
     throw Error(ErrorKind::Usage,
                 "The learning rate must be a finite number ≥ 0 (0: the optimiser's default)");
+  if (!(s.averageDecay >= 0.0 && s.averageDecay <= kMaxAverageDecay))
+    throw Error(ErrorKind::Usage, "The average decay must be between 0 and 0.9999");
   requireWeights(s.weights, "");
   int previous = 1;
   for (const auto& change : s.weightChanges) {

@@ -30,6 +30,14 @@ struct WeightChange {
 
 enum class Optimizer { Lbfgs, Adam };
 enum class InitKind { Content, Noise, Image };
+// Keeping the photo's colours (Gatys et al. 2016, "Preserving color in neural
+// artistic style transfer"): Luminance transfers on luma only and puts the
+// photo's chroma back; Histogram gives the style images the photo's colour
+// mean and covariance before an ordinary transfer.
+enum class PreserveColors { Off, Luminance, Histogram };
+// What the preview and the export show: G itself, or an exponential moving
+// average of G over the steps (it smooths the last steps' high-frequency jitter).
+enum class Averaging { Off, Ema };
 
 struct RenderSettings {
   int size = 512;             // longest side of G, pixels
@@ -50,8 +58,11 @@ struct RenderSettings {
   InitKind init = InitKind::Content;
   std::uint64_t seed = 0;
   std::vector<WeightChange> weightChanges;  // in order of fromIteration
-  int frameEvery = 10;                      // a frame to the observer every k steps (and the last)
-  int threads = 0;                          // 0: all cores
+  PreserveColors preserveColors = PreserveColors::Off;
+  Averaging average = Averaging::Off;
+  double averageDecay = 0.9;  // the EMA's weight of the previous average, in [0, 1)
+  int frameEvery = 10;        // a frame to the observer every k steps (and the last)
+  int threads = 0;            // 0: all cores
 };
 
 // α and β for models whose manifest does not name its own.
@@ -65,12 +76,15 @@ constexpr int kMaxIterations = 1000000;
 constexpr int kMaxScales = 12;
 constexpr double kMaxWeight = 1e12;  // α, β, λ and the TV weight
 constexpr double kMaxStyleScale = 8.0;
+constexpr double kMaxAverageDecay = 0.9999;
 constexpr std::uint64_t kMaxSeed = std::uint64_t(1) << 53;  // exact in every JSON reader
 
 // The one spelling of each choice, in flags, presets and exported images.
 std::string_view spelling(Optimizer value);
 std::string_view spelling(InitKind value);
 std::string_view spelling(Pooling value);
+std::string_view spelling(PreserveColors value);
+std::string_view spelling(Averaging value);
 // Every spelling of E, in a fixed order (for help texts and combo boxes).
 template <typename E>
 std::vector<std::string> spellings();

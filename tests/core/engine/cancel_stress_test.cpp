@@ -90,7 +90,8 @@ struct Tally : RenderObserver {
   // After the cancel flag was set:
   int checkpointsAfter = 0, layerCheckpointsAfter = 0, stepsAfter = 0, framesAfter = 0;
   // Set by the test: cancel inside the callback of this iteration.
-  int cancelInStep = 0, cancelInFrame = 0;
+  // 0 is a real frame (the starting image), so "none" is -1.
+  int cancelInStep = -1, cancelInFrame = -1;
 
   void probe(RenderPhase phase) {
     ++checkpoints[phase];

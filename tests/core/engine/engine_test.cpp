@@ -167,7 +167,7 @@ TEST(Render, SeededTinyRenderHalvesTheCostIn20Steps) {
   RenderResult result = render(job, recorder, control);
   ASSERT_EQ(recorder.steps.size(), 20u);
   EXPECT_LE(recorder.steps.back().loss, 0.5 * recorder.steps.front().loss);
-  EXPECT_EQ(recorder.frames, (std::vector<int>{5, 10, 15, 20}));
+  EXPECT_EQ(recorder.frames, (std::vector<int>{0, 5, 10, 15, 20}));  // 0: the starting image, at once
   EXPECT_EQ(result.image.type(), CV_32FC3);
   EXPECT_EQ(result.image.cols, 32);
   EXPECT_EQ(result.image.rows, 24);

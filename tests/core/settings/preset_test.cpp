@@ -39,6 +39,9 @@ Preset unusualPreset() {
   s.init = InitKind::Image;
   s.seed = (std::uint64_t(1) << 40) + 7;
   s.threads = 3;
+  s.preserveColors = PreserveColors::Histogram;
+  s.average = Averaging::Ema;
+  s.averageDecay = 0.75;
   LossWeights later = s.weights;
   later.beta = 10.0;
   s.weightChanges = {{5, later}, {9, s.weights}};
@@ -63,6 +66,9 @@ void expectSame(const Preset& a, const Preset& b) {
   EXPECT_EQ(s.init, t.init);
   EXPECT_EQ(s.seed, t.seed);
   EXPECT_EQ(s.threads, t.threads);
+  EXPECT_EQ(s.preserveColors, t.preserveColors);
+  EXPECT_EQ(s.average, t.average);
+  EXPECT_EQ(s.averageDecay, t.averageDecay);
   ASSERT_EQ(s.weightChanges.size(), t.weightChanges.size());
   for (std::size_t i = 0; i < s.weightChanges.size(); ++i) {
     EXPECT_EQ(s.weightChanges[i].fromIteration, t.weightChanges[i].fromIteration);
@@ -77,6 +83,10 @@ TEST(Spellings, RoundTripEveryValueAndNameTheChoicesWhenWrong) {
   for (auto v : {Pooling::AsTrained, Pooling::Max, Pooling::Avg})
     EXPECT_EQ(parseSpelling<Pooling>(spelling(v), "x"), v);
   EXPECT_EQ(spellings<Pooling>(), (std::vector<std::string>{"as-trained", "max", "avg"}));
+  for (auto v : {PreserveColors::Off, PreserveColors::Luminance, PreserveColors::Histogram})
+    EXPECT_EQ(parseSpelling<PreserveColors>(spelling(v), "x"), v);
+  EXPECT_EQ(spellings<PreserveColors>(), (std::vector<std::string>{"off", "luminance", "histogram"}));
+  for (auto v : {Averaging::Off, Averaging::Ema}) EXPECT_EQ(parseSpelling<Averaging>(spelling(v), "x"), v);
   const Error error = test::captureError([] { parseSpelling<Optimizer>("sgd", "--optimizer"); });
   EXPECT_EQ(error.kind(), ErrorKind::Usage);
   EXPECT_EQ(std::string(error.what()), "--optimizer must be lbfgs or adam, got 'sgd'");
@@ -118,6 +128,22 @@ TEST(PresetJson, AnExportFromBeforeThePyramidReplaysWithOneLevel) {
   EXPECT_EQ(q.settings.styleScale, 0.0);
 }
 
+// Colour preservation and averaging came later: an export from before them
+// replays without them; a hand-written preset leaves the current choice alone.
+TEST(PresetJson, AnExportFromBeforeColourPreservationReplaysWithoutItOrAveraging) {
+  Preset p = unusualPreset();
+  applyPresetJson(R"({"size": 1024, "scales": 2, "impasto_version": "0.5.0"})", p, "old.png");
+  EXPECT_EQ(p.settings.preserveColors, PreserveColors::Off);
+  EXPECT_EQ(p.settings.average, Averaging::Off);
+  Preset q = unusualPreset();
+  applyPresetJson(R"({"size": 1024})", q, "mine.json");
+  EXPECT_EQ(q.settings.preserveColors, PreserveColors::Histogram);
+  EXPECT_EQ(q.settings.average, Averaging::Ema);
+  Preset fresh;
+  EXPECT_EQ(fresh.settings.preserveColors, PreserveColors::Off);  // the defaults: neither
+  EXPECT_EQ(fresh.settings.average, Averaging::Off);
+}
+
 TEST(PresetJson, ABadFieldIsNamedAndChangesNothing) {
   const Preset original = unusualPreset();
   const std::pair<const char*, const char*> cases[] = {
@@ -128,6 +154,9 @@ TEST(PresetJson, ABadFieldIsNamedAndChangesNothing) {
       {R"({"beta": -3})", "between 0 and 1e12"},
       {R"({"optimizer": "sgd"})", "'optimizer' must be lbfgs or adam"},
       {R"({"pooling": 3})", "'pooling' must be a string"},
+      {R"({"preserve_colors": "yes"})", "'preserve_colors' must be off, luminance or histogram"},
+      {R"({"average": "mean"})", "'average' must be off or ema"},
+      {R"({"average_decay": 1.5})", "average decay"},
       {R"({"style_layers": {"relu1": "x"}})", "relu1"},
       {R"({"style_blend": [1, "a"]})", "'style_blend'"},
       {R"({"seed": 1e300})", "'seed'"},
