@@ -8,8 +8,8 @@
 #include <QTimer>
 #include <cstdio>
 
-#include "core/engine/cpu_allocator.h"
 #include "core/util/version.h"
+#include "core/engine/cpu_allocator.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -25,24 +25,21 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Impasto: a neural style transfer studio."));
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument(QStringLiteral("content"), QStringLiteral("The content photo."),
-                               QStringLiteral("[CONTENT"));
+  parser.addPositionalArgument(QStringLiteral("content"), QStringLiteral("The content photo."), QStringLiteral("[CONTENT"));
   parser.addPositionalArgument(QStringLiteral("styles"), QStringLiteral("One or more style images."),
                                QStringLiteral("[STYLE...]]"));
   const QCommandLineOption model(QStringLiteral("model"),
                                  QStringLiteral("The model: a name from the model library or a model file."),
                                  QStringLiteral("NAME|FILE"));
   const QCommandLineOption start(QStringLiteral("start"), QStringLiteral("Start rendering at once."));
-  const QCommandLineOption preset(QStringLiteral("preset"),
-                                  QStringLiteral("Load a preset (.json, or a PNG Impasto exported)."),
+  const QCommandLineOption preset(QStringLiteral("preset"), QStringLiteral("Load a preset (.json, or a PNG Impasto exported)."),
                                   QStringLiteral("FILE"));
-  const QCommandLineOption screenshot(
-      QStringLiteral("screenshot"),
-      QStringLiteral("Save a 1440x900 picture of the window to FILE, then quit."), QStringLiteral("FILE"));
-  const QCommandLineOption screenshotAfter(
-      QStringLiteral("screenshot-after"),
-      QStringLiteral("Seconds to wait before the screenshot (default 20)."), QStringLiteral("SECONDS"),
-      QStringLiteral("20"));
+  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                      QStringLiteral("Save a 1440x900 picture of the window to FILE, then quit."),
+                                      QStringLiteral("FILE"));
+  const QCommandLineOption screenshotAfter(QStringLiteral("screenshot-after"),
+                                           QStringLiteral("Seconds to wait before the screenshot (default 20)."),
+                                           QStringLiteral("SECONDS"), QStringLiteral("20"));
   parser.addOptions({model, start, preset, screenshot, screenshotAfter});
   parser.process(app);
 
@@ -61,8 +58,7 @@ int main(int argc, char** argv) {
     bool ok = false;
     const double seconds = parser.value(screenshotAfter).toDouble(&ok);
     QTimer::singleShot(int((ok ? seconds : 20.0) * 1000), &window, [&window, file] {
-      if (!window.grab().save(file))
-        std::fprintf(stderr, "impasto: could not save the screenshot to %s\n", qPrintable(file));
+      if (!window.grab().save(file)) std::fprintf(stderr, "impasto: could not save the screenshot to %s\n", qPrintable(file));
       window.close();
     });
   }

@@ -1,18 +1,16 @@
 // The GUI tests' main: a QApplication on the offscreen platform, with settings
 // and the model library redirected into a scratch folder so tests neither read
 // nor change the user's.
-#include <gtest/gtest.h>
-
 #include <QApplication>
 #include <QDir>
 #include <QSettings>
 #include <QStandardPaths>
+#include <gtest/gtest.h>
 
 #include "tests/ui/ui_test_support.h"
 
 int main(int argc, char** argv) {
-  qputenv("QT_QPA_PLATFORM",
-          qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
+  qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
   const QString scratch = impasto::uitest::scratchDir();
   QDir(scratch).removeRecursively();
   QDir().mkpath(scratch);
@@ -27,8 +25,7 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName(QStringLiteral("ImpastoTests"));
   QApplication::setApplicationName(QStringLiteral("ImpastoUiTests"));
   QSettings::setDefaultFormat(QSettings::IniFormat);
-  QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
-                     QDir(scratch).filePath(QStringLiteral("settings")));
+  QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, QDir(scratch).filePath(QStringLiteral("settings")));
   ::testing::InitGoogleTest(&argc, argv);
   const int result = RUN_ALL_TESTS();
   QDir(scratch).removeRecursively();
