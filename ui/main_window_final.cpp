@@ -8,6 +8,7 @@
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <memory>
 
 #include "core/io/image_io.h"
 #include "core/util/error.h"
@@ -55,7 +56,8 @@ void MainWindow::showFinalRenderDialog() {
     showError(QString::fromStdString(e.what()));
     return;
   }
-  const QString folder = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+  QString folder = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+  if (!QFileInfo(folder).isDir()) folder = QDir::homePath();
   const QString name = content().name.isEmpty() ? tr("final") : QFileInfo(content().name).completeBaseName();
   FinalRenderDialog dialog(std::move(job), QDir(folder).filePath(name + QStringLiteral("-final.png")), this);
   if (dialog.exec() != QDialog::Accepted) return;
@@ -186,16 +188,18 @@ void MainWindow::resumeSavedFinalRender() {
     begin();
     return;
   }
-  connect(
-      session_, &StudioSession::modelReady, this,
-      [this, begin, modelId](bool ok) {
-        if (ok && session_->modelId() == modelId)
+  // Another model (the last session's) may finish loading first; ours follows it.
+  auto connection = std::make_shared<QMetaObject::Connection>();
+  *connection =
+      connect(session_, &StudioSession::modelReady, this, [this, begin, modelId, connection](bool ok) {
+        if (ok && session_->modelId() != modelId) return;
+        disconnect(*connection);
+        if (ok)
           begin();
         else
           showError(tr("The final render needs the model %1, which did not load. Its checkpoint is kept.")
                         .arg(modelId));
-      },
-      Qt::SingleShotConnection);
+      });
   session_->useModel(modelId);
 }
 

@@ -164,6 +164,20 @@ TEST(FinalRender, DiscardAtTheOfferRemovesTheCheckpoint) {
   EXPECT_FALSE(window.finalRender()->hasCheckpoint());
 }
 
+TEST(FinalRender, ResumeWaitsForItsModelAndKeepsTheCheckpointWhenItCannotLoad) {
+  {
+    auto window = tunedWindow(200);
+    ASSERT_NO_FATAL_FAILURE(leaveCheckpoint(*window, scratchPath(QStringLiteral("nomodel.png"))));
+  }
+  MainWindow window;  // no model: the checkpoint's (a file that is gone) must load first
+  window.setQuestion([](const QString&, const QString&, const QString&, const QString&) { return true; });
+  window.offerFinalRenderResume();
+  ASSERT_TRUE(waitUntil([&] { return window.messageBar()->text().contains(QStringLiteral("did not load")); }))
+      << window.messageBar()->text().toStdString();
+  EXPECT_FALSE(window.finalRender()->isRunning());
+  EXPECT_TRUE(window.finalRender()->hasCheckpoint());
+}
+
 TEST(FinalRender, DamagedCheckpointIsRefusedWithAMessage) {
   QString checkpoint;
   {
