@@ -136,9 +136,11 @@ void FinalRender::resume(Saved saved, ModelPtr model) {
   if (isRunning()) throw Error(ErrorKind::Usage, tr("A final render is running already.").toStdString());
   description_ = saved.description;
   saved.job.model = withPooling(model, saved.description.preset.pooling);
+  const int resumedFrom = saved.job.resumeFrom ? saved.job.resumeFrom->iteration : 0;
   // The identity is the checkpoint's own: keep saving under it.
   identity_ = loadCheckpoint(checkpointPath().toStdString()).render;
   run(std::move(saved.job));
+  resumedFrom_ = resumedFrom;
 }
 
 void FinalRender::run(RenderJob job) {
@@ -147,6 +149,7 @@ void FinalRender::run(RenderJob job) {
   job.settings.frameEvery = 1;
   job.settings.threads = std::max(1, QThread::idealThreadCount() - 1);
   checkpointsSaved_ = 0;
+  resumedFrom_ = 0;
   workRate_.reset();
   controller_->start(std::move(job));
 }

@@ -58,6 +58,8 @@ class FinalRender : public QObject {
   const Description& description() const { return description_; }
   std::optional<double> secondsLeft() const { return workRate_.secondsLeft(1.0); }
   int checkpointsSaved() const { return checkpointsSaved_; }
+  // The step the current render resumed from; 0 when it started afresh.
+  int resumedFrom() const { return resumedFrom_; }
 
   // Checkpoints: every checkpointEvery steps or checkpointSeconds, whichever is first.
   void setCheckpointInterval(int steps, double seconds);
@@ -89,6 +91,7 @@ class FinalRender : public QObject {
   int checkpointEvery_ = 25;
   double checkpointSeconds_ = 60.0;
   int checkpointsSaved_ = 0;
+  int resumedFrom_ = 0;
   RateMeter workRate_;
 };
 

@@ -160,6 +160,8 @@ FinalRenderProgress::FinalRenderProgress(FinalRender* render, const QString& mem
   picture_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
   progress_->setRange(0, 1000);
   progress_->setValue(0);
+  if (render->resumedFrom() > 0)
+    checkpoint_->setText(tr("Resumed from the checkpoint at step %1").arg(render->resumedFrom()));
   auto* memory = new QLabel(tr("Memory: %1").arg(memoryText), this);
   memory->setWordWrap(true);
   auto* output =

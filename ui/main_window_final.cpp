@@ -117,14 +117,16 @@ bool MainWindow::startFinalRender(int longestSide, const QString& output) {
 
 void MainWindow::onFinalRenderFinished(bool cancelled, const QString& output) {
   const QString path = QDir::toNativeSeparators(output);
-  if (cancelled)
-    messages_->showMessage(
-        MessageBar::Level::Info,
-        finalRender_->hasCheckpoint()
-            ? tr("The final render to %1 was cancelled. Its checkpoint is kept: Impasto "
-                 "offers to resume it at the next start.")
-                  .arg(path)
-            : tr("The final render to %1 was cancelled before its first checkpoint.").arg(path));
+  statusBar()->clearMessage();
+  if (cancelled && finalRender_->hasCheckpoint())
+    messages_->showMessage(MessageBar::Level::Info,
+                           tr("The final render to %1 was cancelled. Its checkpoint is kept: resume it now, "
+                              "or Impasto offers it at the next start.")
+                               .arg(path),
+                           tr("Resume now"), [this] { resumeSavedFinalRender(); });
+  else if (cancelled)
+    messages_->showMessage(MessageBar::Level::Info,
+                           tr("The final render to %1 was cancelled before its first checkpoint.").arg(path));
   else
     messages_->showMessage(MessageBar::Level::Info, tr("The final render is written to %1.").arg(path));
   if (cancelled && !finalRender_->hasCheckpoint()) finalRender_->discard();
@@ -145,11 +147,11 @@ void MainWindow::offerFinalRenderResume() {
     return;
   }
   const RenderState& state = *saved.job.resumeFrom;
-  const QString text = tr("A final render to %1 (%2 px, %3 iterations) stopped at step %4. Resume it?")
+  const QString text = tr("A final render to %1 (%2 px) stopped at step %3, in pyramid level %4. Resume it?")
                            .arg(QDir::toNativeSeparators(saved.description.output))
                            .arg(saved.job.settings.size)
-                           .arg(saved.job.settings.iterations)
-                           .arg(state.iteration);
+                           .arg(state.iteration)
+                           .arg(state.level + 1);
   if (!ask(tr("Resume final render"), text, tr("Resume"), tr("Discard"))) {
     finalRender_->discard();
     return;

@@ -145,6 +145,7 @@ TEST(FinalRender, ACancelKeepsTheCheckpointAndTheNextStartResumesIt) {
   ASSERT_TRUE(waitUntil([&] { return !finished.isEmpty(); }, 60000));
   EXPECT_FALSE(finished.first().at(0).toBool());
   EXPECT_EQ(firstStep, stoppedAt + 1) << "it continued, not started again";
+  EXPECT_EQ(render->resumedFrom(), stoppedAt);
   EXPECT_EQ(render->controller()->lastReport().iteration, render->controller()->lastReport().iterations);
   const cv::Mat written = loadImage(output.toStdString());
   EXPECT_EQ(written.cols, 96) << "its own settings, not the new window's";
