@@ -82,7 +82,11 @@ FinalRender::FinalRender(QString folder, QObject* parent)
   });
 }
 
-FinalRender::~FinalRender() = default;
+FinalRender::~FinalRender() {
+  // Join the render before this object's members go: the worker saves
+  // checkpoints through them until it sees the cancel.
+  delete controller_;
+}
 
 QString FinalRender::defaultFolder() {
   const QString base = qEnvironmentVariableIsSet("IMPASTO_DATA_DIR")

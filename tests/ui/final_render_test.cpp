@@ -153,6 +153,25 @@ TEST(FinalRender, ACancelKeepsTheCheckpointAndTheNextStartResumesIt) {
   EXPECT_FALSE(render->hasCheckpoint());
 }
 
+TEST(FinalRender, ClosingTheWindowMidRenderLeavesAResumableCheckpoint) {
+  QString folder;
+  {
+    auto window = tunedWindow(5000);
+    FinalRender* render = window->finalRender();
+    folder = render->folder();
+    ASSERT_TRUE(window->startFinalRender(96, scratchPath(QStringLiteral("closed.png"))));
+    ASSERT_TRUE(waitUntil([&] { return render->checkpointsSaved() >= 2; }, 60000));
+    EXPECT_TRUE(render->isRunning());
+  }  // the window goes with the render still running: the engine is cancelled and joined
+  FinalRender again(folder);
+  ASSERT_TRUE(again.hasCheckpoint());
+  const FinalRender::Saved saved = again.loadSaved();
+  EXPECT_GE(saved.job.resumeFrom->iteration, 4);
+  EXPECT_EQ(saved.description.output, scratchPath(QStringLiteral("closed.png")));
+  EXPECT_EQ(saved.job.content.cols, 64) << "its own copy of the content";
+  again.discard();
+}
+
 TEST(FinalRender, DiscardAtTheOfferRemovesTheCheckpoint) {
   {
     auto window = tunedWindow(200);
