@@ -19,6 +19,7 @@
 #include "core/io/image_io.h"
 #include "core/util/version.h"
 #include "ui/file_dialogs.h"
+#include "ui/final_render.h"
 #include "ui/image_convert.h"
 #include "ui/image_drop_zone.h"
 #include "ui/inputs_panel.h"
@@ -55,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent)
   setWindowIcon(QIcon(QStringLiteral(":/icons/impasto.png")));
   buildWidgets();
   buildActions();
+  buildFinalRender();
   buildMenus();
   connectSession();
   restoreSettings();
@@ -199,7 +201,10 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
 
-  menuBar()->addMenu(tr("&Render"))->addActions({startAction_, pauseAction_, stopAction_});
+  QMenu* renderMenu = menuBar()->addMenu(tr("&Render"));
+  renderMenu->addActions({startAction_, pauseAction_, stopAction_});
+  renderMenu->addSeparator();
+  renderMenu->addAction(finalAction_);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* fit = add(view, tr("&Fit to window"), QKeySequence(Qt::CTRL | Qt::Key_0),
@@ -477,7 +482,10 @@ QProgressBar* MainWindow::progressBar() const { return status_->progressBar(); }
 void MainWindow::updateActions() {
   const bool running = session_->isRendering();
   const bool paused = session_->isPaused();
-  startAction_->setEnabled(!running);
+  // A final render has the engine to itself.
+  const bool finalRunning = finalRender_ && finalRender_->isRunning();
+  startAction_->setEnabled(!running && !finalRunning);
+  if (finalAction_) finalAction_->setEnabled(!finalRunning);
   pauseAction_->setEnabled(running);
   pauseAction_->setText(paused ? tr("&Resume") : tr("&Pause"));
   pauseAction_->setIcon(style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));

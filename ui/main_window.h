@@ -2,6 +2,7 @@
 
 #include <QMainWindow>
 #include <QPointer>
+#include <functional>
 
 #include "core/engine/render.h"
 #include "core/models/model.h"
@@ -17,6 +18,7 @@ class QSplitter;
 
 namespace impasto {
 
+class FinalRender;
 class ImageDropZone;
 class InputsPanel;
 class LayerViewerDialog;
@@ -94,6 +96,20 @@ class MainWindow : public QMainWindow {
   const LoadedImage& content() const { return session_->content(); }
   LayerViewerDialog* showLayerViewer();
 
+  // The final render (Render → Final render…), in main_window_final.cpp: the
+  // current settings at print size, in the background with a checkpoint.
+  void showFinalRenderDialog();
+  // Stops the preview and starts it; false after showing why not.
+  bool startFinalRender(int longestSide, const QString& output);
+  // At start-up: when an unfinished final render left a checkpoint, offers to
+  // resume or discard it (a damaged one is reported, and discarded on request).
+  void offerFinalRenderResume();
+  FinalRender* finalRender() const { return finalRender_; }
+  // How the window asks a yes/no question: a message box, or a test's answer.
+  using Question =
+      std::function<bool(const QString& title, const QString& text, const QString& yes, const QString& no)>;
+  void setQuestion(Question ask) { ask_ = std::move(ask); }
+
  signals:
   void modelReady(bool ok);
 
@@ -124,6 +140,10 @@ class MainWindow : public QMainWindow {
   void showModelManager();
   void openRecent(RecentFiles::Role role, const QString& path);
   void rememberImage(RecentFiles::Role role, const QString& path);
+  void buildFinalRender();
+  void resumeSavedFinalRender();
+  void onFinalRenderFinished(bool cancelled, const QString& output);
+  bool ask(const QString& title, const QString& text, const QString& yes, const QString& no);
 
   StudioSession* session_ = nullptr;
   RecentFiles* recent_ = nullptr;
@@ -148,6 +168,9 @@ class MainWindow : public QMainWindow {
   QAction* stopAction_ = nullptr;
   QAction* exportAction_ = nullptr;
   QAction* splitAction_ = nullptr;
+  QAction* finalAction_ = nullptr;
+  FinalRender* finalRender_ = nullptr;
+  Question ask_;
 };
 
 }  // namespace impasto

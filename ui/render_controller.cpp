@@ -68,6 +68,10 @@ class RenderController::Observer : public RenderObserver {
     postLocked();
   }
 
+  void onCheckpoint(const RenderState& state) override {
+    if (controller_.checkpointSink_) controller_.checkpointSink_(state);
+  }
+
  private:
   void postLocked() {
     if (mailbox_.deliveryPosted) return;

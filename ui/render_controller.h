@@ -4,6 +4,7 @@
 #include <QList>
 #include <QObject>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -39,6 +40,10 @@ class RenderController : public QObject {
   bool isRunning() const { return running_; }
   bool isPaused() const { return running_ && paused_; }
   void setMaxFramesPerSecond(double fps);
+  // Called on the worker thread with each checkpoint the job asks for
+  // (RenderJob::checkpointEvery), so a large G is saved without a copy to the
+  // GUI thread. Set it before start(); it must not throw.
+  void setCheckpointSink(std::function<void(const RenderState&)> sink) { checkpointSink_ = std::move(sink); }
 
   // The settings of the current or last job, and its latest report.
   const RenderSettings& settings() const { return settings_; }
@@ -80,6 +85,7 @@ class RenderController : public QObject {
   cv::Mat result_;
   cv::Mat latestFrame_;
   int latestFrameIteration_ = 0;
+  std::function<void(const RenderState&)> checkpointSink_;
 };
 
 }  // namespace impasto

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   if (parser.isSet(screenshot)) window.resize(1440, 900);
   window.show();
   if (parser.isSet(start)) window.startWhenReady();
+  // An unfinished final render (a crash, a cancel) left a checkpoint: offer it.
+  QTimer::singleShot(0, &window, [&window] { window.offerFinalRenderResume(); });
 
   if (parser.isSet(screenshot)) {
     const QString file = parser.value(screenshot);

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   qputenv("IMPASTO_MODEL_DIR", QDir(scratch).filePath(QStringLiteral("models")).toUtf8());
   // Downloads in tests must fail fast and never reach the internet: port 9 refuses.
   qputenv("IMPASTO_MODEL_MIRROR", QByteArray("http://127.0.0.1:9"));
+  // The final render's checkpoints (ui/final_render.h).
+  qputenv("IMPASTO_DATA_DIR", QDir(scratch).filePath(QStringLiteral("data")).toUtf8());
   qputenv("XDG_CONFIG_HOME", QDir(scratch).filePath(QStringLiteral("config")).toUtf8());
   QStandardPaths::setTestModeEnabled(true);
   QApplication app(argc, argv);
