@@ -1,5 +1,6 @@
 #include "core/engine/stepper.h"
 
+#include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/zeros_like.h>
 
 #include <cmath>
@@ -8,6 +9,10 @@
 #include "core/util/error.h"
 
 namespace impasto {
+
+namespace {
+constexpr const char* kAcceptedLayerPrefix = "stepper.accepted.layer.";
+}
 
 Stepper::Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated) : generated_(generated) {
   if (optimizer == Optimizer::Lbfgs) {
@@ -26,9 +31,16 @@ CostTerms Stepper::step(CostFunction& cost) {
     throw Error(ErrorKind::Internal, "The cost became infinite or NaN; try smaller α, β or learning rate");
   terms.total.backward();
   at::NoGradGuard noGrad;
+  evaluatedLoss_ = loss;
   if (lbfgs_) {
     at::Tensor data = generated_.detach();
-    lbfgs_->step(data, generated_.grad(), loss);
+    outcome_ = lbfgs_->step(data, generated_.grad(), loss);
+    if (outcome_.accepted || !accepted_.total.defined()) {
+      accepted_ = terms;
+      accepted_.total = terms.total.detach();
+    } else {
+      return accepted_;
+    }
   } else {
     at::Tensor data = generated_.detach();
     adam_->step(data, generated_.grad());
@@ -52,14 +64,29 @@ void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
   x.addcdiv_(m, denominator, -learningRate / correction1);
 }
 
+void Stepper::costChanged() {
+  if (lbfgs_) lbfgs_->costChanged();
+}
+
 void Stepper::reset() {
   if (lbfgs_) lbfgs_->reset();
+  accepted_ = {};
+  outcome_ = {};
 }
 
 OptimizerState Stepper::save(int maxPairs) const {
   OptimizerState state;
   if (lbfgs_) {
     lbfgs_->save(state, maxPairs);
+    if (accepted_.total.defined()) {
+      // What a resumed render reports should its first point be rejected.
+      state.numbers["stepper.accepted.total"] = accepted_.total.item<double>();
+      state.numbers["stepper.accepted.content"] = accepted_.content;
+      state.numbers["stepper.accepted.style"] = accepted_.style;
+      state.numbers["stepper.accepted.tv"] = accepted_.tv;
+      for (const auto& [layer, value] : accepted_.stylePerLayer)
+        state.numbers[kAcceptedLayerPrefix + layer] = value;
+    }
   } else if (adam_->m.defined()) {
     state.arrays["adam.m"] = floatValues(adam_->m);
     state.arrays["adam.v"] = floatValues(adam_->v);
@@ -71,6 +98,17 @@ OptimizerState Stepper::save(int maxPairs) const {
 void Stepper::load(const OptimizerState& state) {
   if (lbfgs_) {
     lbfgs_->load(state, generated_.numel());
+    accepted_ = {};
+    const auto total = state.numbers.find("stepper.accepted.total");
+    if (total != state.numbers.end()) {
+      accepted_.total = at::scalar_tensor(total->second, at::kDouble);
+      accepted_.content = state.numbers.at("stepper.accepted.content");
+      accepted_.style = state.numbers.at("stepper.accepted.style");
+      accepted_.tv = state.numbers.at("stepper.accepted.tv");
+      for (const auto& [key, value] : state.numbers)
+        if (key.rfind(kAcceptedLayerPrefix, 0) == 0)
+          accepted_.stylePerLayer[key.substr(std::string(kAcceptedLayerPrefix).size())] = value;
+    }
     return;
   }
   const auto m = state.arrays.find("adam.m"), v = state.arrays.find("adam.v");

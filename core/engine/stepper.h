@@ -16,9 +16,22 @@ class Stepper {
   // generated must outlive the stepper; it is updated in place.
   Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated);
 
+  // The costs at the optimiser's iterate: with L-BFGS, those of the point
+  // evaluated when it was accepted, else of the last accepted point (a chart
+  // of them shows no spikes from points the line search rejected).
   CostTerms step(CostFunction& cost);
 
-  // Forgets the optimiser's history, e.g. after the cost function changed.
+  // The last step's facts: J where it evaluated, whether that point was
+  // accepted (always with Adam), and how often in a row points were rejected.
+  double evaluatedLoss() const { return evaluatedLoss_; }
+  bool accepted() const { return outcome_.accepted; }
+  int retries() const { return outcome_.retries; }
+
+  // The cost function's weights change before the next step. L-BFGS keeps
+  // its history (see Lbfgs::costChanged); Adam needs nothing.
+  void costChanged();
+
+  // Forgets the optimiser's history.
   void reset();
 
   // The optimiser's state for a checkpoint (L-BFGS keeps at most maxPairs
@@ -38,6 +51,9 @@ class Stepper {
 
   at::Tensor& generated_;
   std::unique_ptr<Lbfgs> lbfgs_;
+  CostTerms accepted_;  // at the last accepted point; total is J there, without grad
+  Lbfgs::Outcome outcome_;
+  double evaluatedLoss_ = 0.0;
   std::unique_ptr<Adam> adam_;
 };
 
