@@ -43,10 +43,34 @@ void Lbfgs::reset() {
   gammaScale_ = 1.0;
   gradientStep_ = false;
   retries_ = 0;
-  costChanged_ = false;
+  pairSpansChange_ = false;
+  acceptNext_ = false;
 }
 
-void Lbfgs::costChanged() { costChanged_ = true; }
+void Lbfgs::costChanged(double lossNow) {
+  if (!previousX_.defined()) return;  // nothing to carry over yet
+  pairSpansChange_ = true;
+  if (!(lossNow > 0.0 && previousLoss_ > 0.0 && std::isfinite(lossNow))) {
+    acceptNext_ = true;
+    return;
+  }
+  const double c = rescale(lossNow / previousLoss_);
+  previousGrad_.mul_(c);  // the sufficient-decrease test's prediction, at the new scale
+  previousLoss_ = lossNow;
+}
+
+double Lbfgs::rescale(double c) {
+  // H approximates the old J's inverse Hessian. Scaled by the change of J it
+  // fits the new J where one term dominates; the Armijo halving and the
+  // doubling absorb what remains.
+  c = std::clamp(c, 1e-6, 1e6);
+  for (Pair& pair : history_) {
+    pair.y.mul_(c);
+    pair.rho /= c;
+  }
+  gammaScale_ /= c;
+  return c;
+}
 
 at::Tensor Lbfgs::direction(const at::Tensor& grad) const {
   // Two-loop recursion: d = −H·g with H built from the stored (s, y) pairs.
@@ -68,8 +92,9 @@ Lbfgs::Outcome Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
   at::NoGradGuard noGrad;
   const at::Tensor xf = x.reshape({-1});
   const at::Tensor g = grad.reshape({-1});
-  const bool changed = std::exchange(costChanged_, false);
-  if (previousX_.defined() && !changed) {
+  // J under another cost than the last accepted point's: nothing to compare.
+  const bool acceptAnyway = std::exchange(acceptNext_, false);
+  if (previousX_.defined() && !acceptAnyway) {
     // Armijo along the displacement actually taken: the projection may have
     // shortened the step, and the prediction must shorten with it.
     const double predicted = dot(previousGrad_, xf - previousX_);
@@ -95,46 +120,41 @@ Lbfgs::Outcome Lbfgs::step(at::Tensor& x, const at::Tensor& grad, double loss) {
       }
     }
   }
-  accept(xf, g, loss, changed);
+  // Rescaled by the change of J from the last point to this one instead.
+  if (acceptAnyway && previousLoss_ > 0.0 && loss > 0.0) rescale(loss / previousLoss_);
+  accept(xf, g, loss);
   propose(x);
   return {true, 0};
 }
 
-void Lbfgs::accept(const at::Tensor& x, const at::Tensor& g, double loss, bool costChanged) {
-  if (previousX_.defined() && !costChanged) {
-    const at::Tensor s = x - previousX_;
-    at::Tensor y = g - previousGrad_;
-    // Pixels that stayed at a bound: their gradient's change tells nothing
-    // about the curvature the free pixels move along.
-    y.masked_fill_(s.eq(0.0) & (x.le(lo_) | x.ge(hi_)), 0.0);
-    const double ys = dot(y, s), yy = dot(y, y), ss = dot(s, s);
-    // Skip pairs without positive curvature: they would make H indefinite. The
-    // test is relative: at print sizes a step moves each pixel so little that
-    // any absolute threshold rejects every pair and L-BFGS never builds a history.
-    if (ys > 0.0 && ys > 1e-8 * std::sqrt(ss * yy)) {
-      if (int(history_.size()) == historySize_) history_.pop_front();
-      history_.push_back({s, y, 1.0 / ys});
-      gammaScale_ = ys / yy;
-    }
+void Lbfgs::accept(const at::Tensor& x, const at::Tensor& g, double loss) {
+  if (previousX_.defined()) {
+    // A pair whose gradients belong to two costs (the weights changed in
+    // between) would mix two functions: dropped, the older ones kept.
+    if (!std::exchange(pairSpansChange_, false)) addPair(x - previousX_, g - previousGrad_, x);
     // The next direction starts at the length that worked, and grows back
     // (doubling) when a step was accepted at once.
     const double most = gradientStep_ ? kMaxSteepestScale : 1.0;
     stepScale_ = retries_ > 0 ? lastStep_ : std::min(most, 2.0 * lastStep_);
-  } else if (previousX_.defined() && previousLoss_ > 0.0 && loss > 0.0) {
-    // New weights: H approximates the old J's inverse Hessian. Scaled by the
-    // change in J it fits the new J where one term dominates, and the Armijo
-    // halving and doubling absorb what remains.
-    const double c = std::clamp(loss / previousLoss_, 1e-4, 1e4);
-    for (Pair& pair : history_) {
-      pair.y.mul_(c);
-      pair.rho /= c;
-    }
-    gammaScale_ /= c;
   }
   previousX_ = x.clone();
   previousGrad_ = g.clone();
   previousLoss_ = loss;
   retries_ = 0;
+}
+
+void Lbfgs::addPair(const at::Tensor& s, at::Tensor y, const at::Tensor& x) {
+  // Pixels that stayed at a bound: their gradient's change tells nothing
+  // about the curvature the free pixels move along.
+  y.masked_fill_(s.eq(0.0) & (x.le(lo_) | x.ge(hi_)), 0.0);
+  const double ys = dot(y, s), yy = dot(y, y), ss = dot(s, s);
+  // Skip pairs without positive curvature: they would make H indefinite. The
+  // test is relative: at print sizes a step moves each pixel so little that
+  // any absolute threshold rejects every pair and L-BFGS never builds a history.
+  if (!(ys > 0.0 && ys > 1e-8 * std::sqrt(ss * yy))) return;
+  if (int(history_.size()) == historySize_) history_.pop_front();
+  history_.push_back({s, y, 1.0 / ys});
+  gammaScale_ = ys / yy;
 }
 
 void Lbfgs::propose(at::Tensor& x) {
@@ -199,7 +219,8 @@ void Lbfgs::save(OptimizerState& state, int maxPairs) const {
   state.numbers["lbfgs.gradient_step"] = gradientStep_ ? 1.0 : 0.0;
   state.numbers["lbfgs.step_scale"] = stepScale_;
   state.numbers["lbfgs.retries"] = retries_;
-  state.numbers["lbfgs.cost_changed"] = costChanged_ ? 1.0 : 0.0;
+  state.numbers["lbfgs.pair_spans_change"] = pairSpansChange_ ? 1.0 : 0.0;
+  state.numbers["lbfgs.accept_next"] = acceptNext_ ? 1.0 : 0.0;
 }
 
 void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
@@ -240,7 +261,8 @@ void Lbfgs::load(const OptimizerState& state, std::int64_t n) {
   };
   stepScale_ = optional("lbfgs.step_scale", 1.0);
   retries_ = int(optional("lbfgs.retries", 0.0));
-  costChanged_ = optional("lbfgs.cost_changed", 0.0) != 0.0;
+  pairSpansChange_ = optional("lbfgs.pair_spans_change", 0.0) != 0.0;
+  acceptNext_ = optional("lbfgs.accept_next", 0.0) != 0.0;
 }
 
 }  // namespace impasto

@@ -32,11 +32,14 @@ class Lbfgs {
   // the next point to evaluate.
   Outcome step(at::Tensor& x, const at::Tensor& grad, double loss);
 
-  // The cost function changes before the next step (new weights): its point is
-  // accepted as it is (J under two costs cannot be compared), no curvature pair
-  // spans the change, and the kept pairs are rescaled by the change in J so
-  // the first steps under the new cost have about the right length.
-  void costChanged();
+  // The cost function changes before the next step (new weights); lossNow is
+  // J under the new cost at the last accepted point, where it can be known
+  // (0 where not). No curvature pair spans the change; the kept pairs, the
+  // last gradient and J are rescaled by the change of J there, so the next
+  // steps have about the right length and the point the next step evaluates
+  // is judged against the same cost. Without lossNow that point is accepted
+  // as it is.
+  void costChanged(double lossNow);
 
   // Forgets the curvature history and the iterate.
   void reset();
@@ -52,8 +55,10 @@ class Lbfgs {
 
  private:
   at::Tensor direction(const at::Tensor& grad) const;
-  void accept(const at::Tensor& x, const at::Tensor& g, double loss, bool costChanged);
+  void accept(const at::Tensor& x, const at::Tensor& g, double loss);
   void propose(at::Tensor& x);
+  void addPair(const at::Tensor& s, at::Tensor y, const at::Tensor& x);
+  double rescale(double c);  // returns c as applied (clamped)
 
   struct Pair {
     at::Tensor s, y;
@@ -71,7 +76,8 @@ class Lbfgs {
   double gammaScale_ = 1.0;
   bool gradientStep_ = false;  // lastDirection_ is steepest descent (no usable history)
   int retries_ = 0;
-  bool costChanged_ = false;
+  bool pairSpansChange_ = false;  // the cost changed since the last accepted point
+  bool acceptNext_ = false;       // ... and J there under the new cost is unknown
 };
 
 }  // namespace impasto

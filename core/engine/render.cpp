@@ -189,7 +189,7 @@ class RenderLoop {
         cost.setWeights(*report.newWeights);
         // Not a reset: a restarted L-BFGS creeps for steps and a dragged
         // slider would freeze the picture. The history is kept and rescaled.
-        stepper.costChanged();
+        stepper.costChanged(cost.weights());
       }
       CostTerms terms = stepper.step(cost);
 

@@ -64,8 +64,36 @@ void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
   x.addcdiv_(m, denominator, -learningRate / correction1);
 }
 
-void Stepper::costChanged() {
-  if (lbfgs_) lbfgs_->costChanged();
+void Stepper::costChanged(const LossWeights& weights) {
+  if (!lbfgs_) return;
+  const double now = lossUnder(weights);
+  lbfgs_->costChanged(now);
+  if (now > 0.0) {
+    // What a rejected next point reports: the last accepted point under the new weights.
+    accepted_.total = at::scalar_tensor(now, at::kDouble);
+    accepted_.style = 0.0;
+    std::map<std::string, double> perLayer;
+    for (const auto& [name, lambda] : weights.styleLayers)
+      if (lambda != 0.0) {
+        perLayer[name] = accepted_.stylePerLayer.at(name);
+        accepted_.style += lambda * perLayer[name];
+      }
+    accepted_.stylePerLayer = std::move(perLayer);
+  }
+}
+
+double Stepper::lossUnder(const LossWeights& weights) const {
+  // J at the last accepted point from its parts, which are the weights' factors.
+  if (!accepted_.total.defined()) return 0.0;
+  if (weights.tv > 0.0 && accepted_.tv == 0.0) return 0.0;  // not computed there
+  double style = 0.0;
+  for (const auto& [name, lambda] : weights.styleLayers) {
+    if (lambda == 0.0) continue;
+    const auto it = accepted_.stylePerLayer.find(name);
+    if (it == accepted_.stylePerLayer.end()) return 0.0;  // a layer new to the cost
+    style += lambda * it->second;
+  }
+  return weights.alpha * accepted_.content + weights.beta * style + weights.tv * accepted_.tv;
 }
 
 void Stepper::reset() {

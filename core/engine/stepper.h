@@ -27,9 +27,9 @@ class Stepper {
   bool accepted() const { return outcome_.accepted; }
   int retries() const { return outcome_.retries; }
 
-  // The cost function's weights change before the next step. L-BFGS keeps
-  // its history (see Lbfgs::costChanged); Adam needs nothing.
-  void costChanged();
+  // The cost function's weights became `weights` before the next step. L-BFGS
+  // keeps its history (see Lbfgs::costChanged); Adam needs nothing.
+  void costChanged(const LossWeights& weights);
 
   // Forgets the optimiser's history.
   void reset();
@@ -48,6 +48,9 @@ class Stepper {
     int steps = 0;
     void step(at::Tensor& x, const at::Tensor& grad);
   };
+
+  // J under `weights` at the last accepted point, 0 where its parts do not tell.
+  double lossUnder(const LossWeights& weights) const;
 
   at::Tensor& generated_;
   std::unique_ptr<Lbfgs> lbfgs_;
