@@ -11,6 +11,8 @@
 // then leave. --clip GAIN saturates the photo (contrast times GAIN about 0.5,
 // clamped), which leaves large areas at 0 and 1: the case where a projected
 // L-BFGS must keep the bound-held pixels out of its direction.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,8 +23,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
@@ -48,8 +48,8 @@ ModelPtr randomVgg19() {
     spec.kind = v.kind;
     spec.name = v.name;
     if (v.kind == LayerKind::Conv) {
-      spec.weight =
-          weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) * std::sqrt(2.0 / (9.0 * v.inChannels)));
+      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) *
+                                std::sqrt(2.0 / (9.0 * v.inChannels)));
       spec.bias = weightArray(torch::zeros({v.outChannels}));
       spec.padding = 1;
     } else if (v.kind == LayerKind::MaxPool) {
@@ -71,7 +71,8 @@ struct Trace {
 
 // A photo (or, without one, seeded noise) at the longest side `size`.
 torch::Tensor picture(const std::string& path, int size, std::uint64_t seed) {
-  if (!path.empty() && std::filesystem::exists(path)) return imageToTensor(resizeToLongest(loadImage(path), size));
+  if (!path.empty() && std::filesystem::exists(path))
+    return imageToTensor(resizeToLongest(loadImage(path), size));
   torch::manual_seed(seed);
   return torch::rand({1, 3, size * 3 / 4, size});
 }
@@ -145,8 +146,8 @@ void runModel(const std::string& label, const ModelPtr& model, int size, const s
   CostFunction cost(model, content, {style}, {}, settings.contentLayer, settings.weights, torch::kCPU);
   const int most = *std::max_element(evals.begin(), evals.end());
 
-  std::printf("\n%s at %d px (G %lldx%lld), alpha %g, beta %g, content at a bound: %.1f%%\n", label.c_str(), size,
-              (long long)content.size(3), (long long)content.size(2), settings.weights.alpha,
+  std::printf("\n%s at %d px (G %lldx%lld), alpha %g, beta %g, content at a bound: %.1f%%\n", label.c_str(),
+              size, (long long)content.size(3), (long long)content.size(2), settings.weights.alpha,
               settings.weights.beta, 100.0 * held);
   std::fflush(stdout);
   struct Row {
@@ -172,10 +173,11 @@ void runModel(const std::string& label, const ModelPtr& model, int size, const s
     std::printf("\n");
   }
   const Trace& ours = rows.front().trace;
-  std::printf("\nours: J at the start %.4g; %d accepted steps in %d evaluations (%.2f evaluations a step), "
-              "at most %d halvings of one direction, %d rises of the accepted J\n",
-              ours.loss.front(), ours.accepted, int(ours.loss.size()),
-              double(ours.loss.size()) / std::max(1, ours.accepted), ours.maxRetries, ours.rises);
+  std::printf(
+      "\nours: J at the start %.4g; %d accepted steps in %d evaluations (%.2f evaluations a step), "
+      "at most %d halvings of one direction, %d rises of the accepted J\n",
+      ours.loss.front(), ours.accepted, int(ours.loss.size()),
+      double(ours.loss.size()) / std::max(1, ours.accepted), ours.maxRetries, ours.rises);
   std::fflush(stdout);
 }
 
@@ -198,12 +200,18 @@ int main(int argc, char** argv) {
     double clip = 0.0;
     for (std::size_t i = 0; i < args.size(); ++i) {
       const bool hasValue = i + 1 < args.size();
-      if (args[i] == "--darknet" && hasValue) darknet = args[++i];
-      else if (args[i] == "--content" && hasValue) content = args[++i];
-      else if (args[i] == "--style" && hasValue) style = args[++i];
-      else if (args[i] == "--evals" && hasValue) evals = intList(args[++i]);
-      else if (args[i] == "--clip" && hasValue) clip = std::stod(args[++i]);
-      else if (args[i] == "--models" && hasValue) models = args[++i];
+      if (args[i] == "--darknet" && hasValue)
+        darknet = args[++i];
+      else if (args[i] == "--content" && hasValue)
+        content = args[++i];
+      else if (args[i] == "--style" && hasValue)
+        style = args[++i];
+      else if (args[i] == "--evals" && hasValue)
+        evals = intList(args[++i]);
+      else if (args[i] == "--clip" && hasValue)
+        clip = std::stod(args[++i]);
+      else if (args[i] == "--models" && hasValue)
+        models = args[++i];
       else {
         std::cerr << "impasto-quality-bench: unknown argument '" << args[i] << "'\n";
         return 2;
@@ -215,7 +223,8 @@ int main(int argc, char** argv) {
     }
     installReusingCpuAllocator();
     torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    if (!std::filesystem::exists(content)) std::cerr << "no content photo at " << content << ": seeded noise\n";
+    if (!std::filesystem::exists(content))
+      std::cerr << "no content photo at " << content << ": seeded noise\n";
     if (!std::filesystem::exists(style)) std::cerr << "no style image at " << style << ": seeded noise\n";
     std::printf("threads: %u\n", std::max(1u, std::thread::hardware_concurrency()));
     if (models.find("darknet") != std::string::npos) {

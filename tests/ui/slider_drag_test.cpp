@@ -36,7 +36,9 @@ QPoint handleCentre(QSlider* slider) {
   option.sliderPosition = slider->sliderPosition();
   option.sliderValue = slider->value();
   option.subControls = QStyle::SC_SliderHandle;
-  return slider->style()->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider).center();
+  return slider->style()
+      ->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider)
+      .center();
 }
 
 // Mean absolute difference of two frames, in 8-bit levels.
@@ -79,7 +81,9 @@ TEST(SliderDragTest, DraggingBetaChangesTheFrameAtEveryStep) {
   std::vector<Frame> frames;
   QList<StepReport> reports;
   QObject::connect(window.controller(), &RenderController::frameReady, &window,
-                   [&](int iteration, const QImage& image) { frames.push_back({iteration, image.copy()}); });
+                   [&](int iteration, const QImage& image) {
+                     frames.push_back({iteration, image.copy()});
+                   });
   QObject::connect(window.controller(), &RenderController::stepsReported, &window,
                    [&](const QList<StepReport>& r) { reports += r; });
   ASSERT_TRUE(window.startRender()) << window.messageBar()->text().toStdString();

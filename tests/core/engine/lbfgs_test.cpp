@@ -2,12 +2,11 @@
 // points only, and a state that survives a checkpoint bit for bit.
 #include "core/engine/lbfgs.h"
 
-#include <gtest/gtest.h>
-
 #include <ATen/ops/equal.h>
 #include <ATen/ops/full_like.h>
 #include <ATen/ops/linspace.h>
 #include <ATen/ops/sin.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
@@ -35,7 +34,9 @@ struct BoxQuadratic {
     a = (t * 3.0).exp() * 50.0 / std::exp(3.0) + 1.0;
     c = at::sin(t * 40.0) * 1.5 + 0.5;  // from −1 to 2
   }
-  double loss(const at::Tensor& x) const { return 0.5 * (a * (x - c) * (x - c)).sum(at::kDouble).item<double>(); }
+  double loss(const at::Tensor& x) const {
+    return 0.5 * (a * (x - c) * (x - c)).sum(at::kDouble).item<double>();
+  }
   at::Tensor grad(const at::Tensor& x) const { return a * (x - c); }
 };
 
@@ -101,7 +102,8 @@ TEST(ProjectedLbfgs, AClippedPhotoNeverStallsAndJNeverRisesBetweenAcceptedSteps)
   };
   std::vector<Case> cases{{test::makeTinyModel(), 64}};
   const auto darknet = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
-  if (!test::sharedDir().empty() && std::filesystem::exists(darknet)) cases.push_back({loadModelFile(darknet), 128});
+  if (!test::sharedDir().empty() && std::filesystem::exists(darknet))
+    cases.push_back({loadModelFile(darknet), 128});
   for (const Case& c : cases) {
     SCOPED_TRACE(c.model->manifest().name);
     RenderSettings settings;
@@ -119,10 +121,14 @@ TEST(ProjectedLbfgs, AClippedPhotoNeverStallsAndJNeverRisesBetweenAcceptedSteps)
     int mostRetries = 0, rejected = 0;
     for (int i = 0; i < 60; ++i) {
       const double j = stepper.step(cost).total.item<double>();
-      if (i == 0) first = j;
-      else EXPECT_LE(j, reported) << "the reported J rose at step " << i + 1;
-      if (stepper.accepted()) EXPECT_EQ(j, stepper.evaluatedLoss());
-      else EXPECT_GT(stepper.evaluatedLoss(), j) << "a rejected point is reported as the last accepted one";
+      if (i == 0)
+        first = j;
+      else
+        EXPECT_LE(j, reported) << "the reported J rose at step " << i + 1;
+      if (stepper.accepted())
+        EXPECT_EQ(j, stepper.evaluatedLoss());
+      else
+        EXPECT_GT(stepper.evaluatedLoss(), j) << "a rejected point is reported as the last accepted one";
       reported = j;
       rejected += stepper.accepted() ? 0 : 1;
       mostRetries = std::max(mostRetries, stepper.retries());

@@ -107,7 +107,8 @@ TEST(LiveWeights, ABetaChangeEveryTwoStepsKeepsThePictureMoving) {
     const std::vector<double> moved = changesPerStep(dragged.frames);
     ASSERT_EQ(moved.size(), 19u);
     for (std::size_t i = 2; i < moved.size(); ++i)
-      EXPECT_GT(moved[i], floor) << "frame " << i + 2 << " barely changed (β x" << factor << " every 2 steps)";
+      EXPECT_GT(moved[i], floor) << "frame " << i + 2 << " barely changed (β x" << factor
+                                 << " every 2 steps)";
   }
 }
 
