@@ -224,7 +224,9 @@ class RenderLoop {
       report.newWeights = takeNewWeights(i);
       if (report.newWeights) {
         cost.setWeights(*report.newWeights);
-        stepper.reset();  // the old curvature belongs to the old cost
+        // Not a reset: a restarted L-BFGS creeps for steps and a dragged
+        // slider would freeze the picture. The history is kept and rescaled.
+        stepper.costChanged(cost.weights());
       }
       CostTerms terms = stepper.step(cost);
       if (settings_.average == Averaging::Ema) average_.add(generated);

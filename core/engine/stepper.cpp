@@ -1,5 +1,6 @@
 #include "core/engine/stepper.h"
 
+#include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/zeros_like.h>
 
 #include <cmath>
@@ -9,6 +10,10 @@
 #include "core/util/error.h"
 
 namespace impasto {
+
+namespace {
+constexpr const char* kAcceptedLayerPrefix = "stepper.accepted.layer.";
+}
 
 Stepper::Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated) : generated_(generated) {
   if (optimizer == Optimizer::Lbfgs) {
@@ -25,8 +30,14 @@ CostTerms Stepper::step(CostFunction& cost) {
   if (!std::isfinite(loss))
     throw Error(ErrorKind::Internal, "The cost became infinite or NaN; try smaller α, β or learning rate");
   at::NoGradGuard noGrad;
+  evaluatedLoss_ = loss;
   if (lbfgs_) {
-    lbfgs_->step(generated_, gradient, loss);
+    outcome_ = lbfgs_->step(generated_, gradient, loss);
+    if (outcome_.accepted || !accepted_.total.defined()) {
+      accepted_ = terms;
+    } else {
+      return accepted_;
+    }
   } else {
     adam_->step(generated_, gradient);
     generated_.clamp_(0.0, 1.0);
@@ -49,14 +60,57 @@ void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
   x.addcdiv_(m, denominator, -learningRate / correction1);
 }
 
+void Stepper::costChanged(const LossWeights& weights) {
+  if (!lbfgs_) return;
+  const double now = lossUnder(weights);
+  lbfgs_->costChanged(now);
+  if (now > 0.0) {
+    // What a rejected next point reports: the last accepted point under the new weights.
+    accepted_.total = at::scalar_tensor(now, at::kDouble);
+    accepted_.style = 0.0;
+    std::map<std::string, double> perLayer;
+    for (const auto& [name, lambda] : weights.styleLayers)
+      if (lambda != 0.0) {
+        perLayer[name] = accepted_.stylePerLayer.at(name);
+        accepted_.style += lambda * perLayer[name];
+      }
+    accepted_.stylePerLayer = std::move(perLayer);
+  }
+}
+
+double Stepper::lossUnder(const LossWeights& weights) const {
+  // J at the last accepted point from its parts, which are the weights' factors.
+  if (!accepted_.total.defined()) return 0.0;
+  if (weights.tv > 0.0 && accepted_.tv == 0.0) return 0.0;  // not computed there
+  double style = 0.0;
+  for (const auto& [name, lambda] : weights.styleLayers) {
+    if (lambda == 0.0) continue;
+    const auto it = accepted_.stylePerLayer.find(name);
+    if (it == accepted_.stylePerLayer.end()) return 0.0;  // a layer new to the cost
+    style += lambda * it->second;
+  }
+  return weights.alpha * accepted_.content + weights.beta * style + weights.tv * accepted_.tv;
+}
+
 void Stepper::reset() {
   if (lbfgs_) lbfgs_->reset();
+  accepted_ = {};
+  outcome_ = {};
 }
 
 OptimizerState Stepper::save(int maxPairs) const {
   OptimizerState state;
   if (lbfgs_) {
     lbfgs_->save(state, maxPairs);
+    if (accepted_.total.defined()) {
+      // What a resumed render reports should its first point be rejected.
+      state.numbers["stepper.accepted.total"] = accepted_.total.item<double>();
+      state.numbers["stepper.accepted.content"] = accepted_.content;
+      state.numbers["stepper.accepted.style"] = accepted_.style;
+      state.numbers["stepper.accepted.tv"] = accepted_.tv;
+      for (const auto& [layer, value] : accepted_.stylePerLayer)
+        state.numbers[kAcceptedLayerPrefix + layer] = value;
+    }
   } else if (adam_->m.defined()) {
     state.arrays["adam.m"] = floatValues(adam_->m);
     state.arrays["adam.v"] = floatValues(adam_->v);
@@ -68,6 +122,17 @@ OptimizerState Stepper::save(int maxPairs) const {
 void Stepper::load(const OptimizerState& state) {
   if (lbfgs_) {
     lbfgs_->load(state, generated_.numel());
+    accepted_ = {};
+    const auto total = state.numbers.find("stepper.accepted.total");
+    if (total != state.numbers.end()) {
+      accepted_.total = at::scalar_tensor(total->second, at::kDouble);
+      accepted_.content = state.numbers.at("stepper.accepted.content");
+      accepted_.style = state.numbers.at("stepper.accepted.style");
+      accepted_.tv = state.numbers.at("stepper.accepted.tv");
+      for (const auto& [key, value] : state.numbers)
+        if (key.rfind(kAcceptedLayerPrefix, 0) == 0)
+          accepted_.stylePerLayer[key.substr(std::string(kAcceptedLayerPrefix).size())] = value;
+    }
     return;
   }
   const auto m = state.arrays.find("adam.m"), v = state.arrays.find("adam.v");

@@ -16,9 +16,22 @@ class Stepper {
   // generated must outlive the stepper; it is updated in place.
   Stepper(Optimizer optimizer, double learningRate, at::Tensor& generated);
 
+  // The costs at the optimiser's iterate: with L-BFGS, those of the point
+  // evaluated when it was accepted, else of the last accepted point (a chart
+  // of them shows no spikes from points the line search rejected).
   CostTerms step(CostFunction& cost);
 
-  // Forgets the optimiser's history, e.g. after the cost function changed.
+  // The last step's facts: J where it evaluated, whether that point was
+  // accepted (always with Adam), and how often in a row points were rejected.
+  double evaluatedLoss() const { return evaluatedLoss_; }
+  bool accepted() const { return outcome_.accepted; }
+  int retries() const { return outcome_.retries; }
+
+  // The cost function's weights became `weights` before the next step. L-BFGS
+  // keeps its history (see Lbfgs::costChanged); Adam needs nothing.
+  void costChanged(const LossWeights& weights);
+
+  // Forgets the optimiser's history.
   void reset();
 
   // The optimiser's state for a checkpoint (L-BFGS keeps at most maxPairs
@@ -36,8 +49,14 @@ class Stepper {
     void step(at::Tensor& x, const at::Tensor& grad);
   };
 
+  // J under `weights` at the last accepted point, 0 where its parts do not tell.
+  double lossUnder(const LossWeights& weights) const;
+
   at::Tensor& generated_;
   std::unique_ptr<Lbfgs> lbfgs_;
+  CostTerms accepted_;  // at the last accepted point; total is J there, without grad
+  Lbfgs::Outcome outcome_;
+  double evaluatedLoss_ = 0.0;
   std::unique_ptr<Adam> adam_;
 };
 

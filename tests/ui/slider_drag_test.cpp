@@ -1,0 +1,129 @@
+// Dragging a weight slider while a render runs: each value reaches the engine
+// at its next step (the newest wins) and the picture keeps changing.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QImage>
+#include <QMouseEvent>
+#include <QSlider>
+#include <QStyle>
+#include <QStyleOptionSlider>
+#include <cmath>
+
+#include "tests/ui/ui_test_support.h"
+#include "ui/log_slider.h"
+#include "ui/main_window.h"
+#include "ui/message_bar.h"
+#include "ui/parameter_panel.h"
+#include "ui/render_controller.h"
+
+namespace impasto {
+namespace {
+
+using uitest::waitUntil;
+
+void sendMouse(QSlider* slider, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons held) {
+  QMouseEvent event(type, QPointF(at), QPointF(slider->mapToGlobal(at)), button, held, Qt::NoModifier);
+  QApplication::sendEvent(slider, &event);
+}
+
+QPoint handleCentre(QSlider* slider) {
+  QStyleOptionSlider option;
+  option.initFrom(slider);
+  option.orientation = slider->orientation();
+  option.minimum = slider->minimum();
+  option.maximum = slider->maximum();
+  option.sliderPosition = slider->sliderPosition();
+  option.sliderValue = slider->value();
+  option.subControls = QStyle::SC_SliderHandle;
+  return slider->style()
+      ->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider)
+      .center();
+}
+
+// Mean absolute difference of two frames, in 8-bit levels.
+double meanChange(const QImage& a, const QImage& b) {
+  const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
+  double sum = 0.0;
+  for (int row = 0; row < x.height(); ++row) {
+    const uchar* p = x.constScanLine(row);
+    const uchar* q = y.constScanLine(row);
+    for (int i = 0; i < x.width() * 3; ++i) sum += std::abs(int(p[i]) - int(q[i]));
+  }
+  return sum / (double(x.width()) * x.height() * 3);
+}
+
+TEST(SliderDragTest, DraggingBetaChangesTheFrameAtEveryStep) {
+  MainWindow window;
+  window.setModel(uitest::makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
+  ASSERT_TRUE(window.loadContent(uitest::writePicture(QStringLiteral("content.png"), 96, 72, 0)));
+  ASSERT_TRUE(window.addStyle(uitest::writePicture(QStringLiteral("style.png"), 96, 72, 1)));
+  RenderSettings s = window.parameters()->settings();
+  s.size = 96;
+  s.iterations = 1000000;
+  s.optimizer = Optimizer::Lbfgs;
+  s.learningRate = 0.0;
+  s.init = InitKind::Content;
+  s.weights.alpha = 1.0;
+  s.weights.beta = 1000.0;
+  s.weights.tv = 0.0;
+  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
+  s.contentLayer = "relu2";
+  window.parameters()->setSettings(s);
+  window.resize(1400, 900);
+  window.show();
+  window.controller()->setMaxFramesPerSecond(0);  // every frame the engine makes
+
+  struct Frame {
+    int iteration;
+    QImage image;
+  };
+  std::vector<Frame> frames;
+  QList<StepReport> reports;
+  QObject::connect(window.controller(), &RenderController::frameReady, &window,
+                   [&](int iteration, const QImage& image) {
+                     frames.push_back({iteration, image.copy()});
+                   });
+  QObject::connect(window.controller(), &RenderController::stepsReported, &window,
+                   [&](const QList<StepReport>& r) { reports += r; });
+  ASSERT_TRUE(window.startRender()) << window.messageBar()->text().toStdString();
+  ASSERT_TRUE(waitUntil([&] { return reports.size() >= 10 && !frames.empty(); }));
+
+  QSlider* slider = window.parameters()->betaSlider()->slider();
+  ASSERT_GT(slider->width(), 60) << "the slider needs room to be dragged";
+  QPoint at = handleCentre(slider);
+  const int valueBefore = slider->value();
+  sendMouse(slider, QEvent::MouseButtonPress, at, Qt::LeftButton, Qt::LeftButton);
+  ASSERT_TRUE(slider->isSliderDown()) << "the press must catch the handle";
+  const std::size_t firstDragFrame = frames.size();
+  constexpr int kMoves = 12;
+  for (int move = 0; move < kMoves; ++move) {
+    at.rx() += 3;
+    sendMouse(slider, QEvent::MouseMove, at, Qt::NoButton, Qt::LeftButton);
+    // The next frame after this move, then on to the next position.
+    const std::size_t seen = frames.size();
+    ASSERT_TRUE(waitUntil([&] { return frames.size() > seen; }));
+  }
+  sendMouse(slider, QEvent::MouseButtonRelease, at, Qt::LeftButton, Qt::NoButton);
+  EXPECT_GT(slider->value(), valueBefore) << "the drag moved the slider";
+  ASSERT_TRUE(waitUntil([&] { return frames.size() > firstDragFrame + kMoves; }));
+  window.stopRender();
+  ASSERT_TRUE(waitUntil([&] { return !window.isRendering(); }));
+
+  int weightChanges = 0;
+  for (const StepReport& r : reports) {
+    if (r.iteration > frames[firstDragFrame - 1].iteration && r.newWeights) ++weightChanges;
+    EXPECT_TRUE(std::isfinite(r.loss));
+  }
+  EXPECT_GE(weightChanges, kMoves / 2) << "the dragged values reached the engine while it ran";
+  EXPECT_GT(reports.back().loss, 0.0);
+  // Every frame during the drag differs visibly from the one before it.
+  for (std::size_t i = firstDragFrame; i < firstDragFrame + kMoves; ++i) {
+    const double change = meanChange(frames[i].image, frames[i - 1].image);
+    EXPECT_GT(change, 0.2) << "frame of step " << frames[i].iteration << " (after step "
+                           << frames[i - 1].iteration << ") barely changed: " << change << " levels";
+  }
+}
+
+}  // namespace
+}  // namespace impasto
