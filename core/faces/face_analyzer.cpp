@@ -123,12 +123,4 @@ double descriptorDistance(const std::vector<float>& a, const std::vector<float>&
   return std::sqrt(sum);
 }
 
-const std::vector<std::string>& faceModelFiles() {
-  static const std::vector<std::string> files = {
-      "tiny_face_detector_model-weights_manifest.json", "tiny_face_detector_model.bin",
-      "face_landmark_68_model-weights_manifest.json",   "face_landmark_68_model.bin",
-      "face_recognition_model-weights_manifest.json",   "face_recognition_model.bin"};
-  return files;
-}
-
 }  // namespace impasto

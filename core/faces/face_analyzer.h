@@ -33,7 +33,7 @@ double descriptorDistance(const std::vector<float>& a, const std::vector<float>&
 class FaceModels {
  public:
   // Reads the three networks from a folder laid out like face-api's weights
-  // (see faceModelFiles()). Throws Error(Model) when one is missing or damaged.
+  // (see faceModelManifests()). Throws Error(Model) when one is missing or damaged.
   explicit FaceModels(const std::filesystem::path& dir);
   ~FaceModels();
   FaceModels(const FaceModels&) = delete;
@@ -58,8 +58,5 @@ class FaceModels {
  private:
   std::unique_ptr<Networks> networks_;
 };
-
-// The files a face model folder holds (manifests and their weight files).
-const std::vector<std::string>& faceModelFiles();
 
 }  // namespace impasto
