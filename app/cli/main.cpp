@@ -18,6 +18,7 @@
 #include "core/util/error.h"
 #include "core/util/version.h"
 #include "exit_codes.h"
+#include "faces_command.h"
 #include "models_command.h"
 #include "progress_reporter.h"
 #include "render_interrupts.h"
@@ -120,7 +121,8 @@ int run(int argc, char** argv) {
   CLI::App app(
       "Renders the content image in the style of the style image(s) (Gatys et al.).\n\n"
       "  impasto-cli --content FILE --style FILE [--style FILE ...] --output FILE [OPTIONS]\n"
-      "  impasto-cli models list|download NAME|import FILE|verify   (impasto-cli models --help)\n",
+      "  impasto-cli models list|download NAME|import FILE|verify   (impasto-cli models --help)\n"
+      "  impasto-cli faces detect|verify|identify ...               (impasto-cli faces --help)\n",
       "impasto-cli");
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
@@ -130,6 +132,7 @@ int run(int argc, char** argv) {
   cli::addRenderOptions(app, options);
   std::function<int()> subcommand;
   addModelsCommand(app, subcommand);
+  addFacesCommand(app, subcommand);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
