@@ -11,8 +11,10 @@
 #include "cli_options.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/render.h"
+#include "core/faces/portrait_guard.h"
 #include "core/io/atomic_file.h"
 #include "core/io/image_io.h"
+#include "core/library/face_model_location.h"
 #include "core/library/model_library.h"
 #include "core/models/model.h"
 #include "core/util/error.h"
@@ -47,6 +49,18 @@ void checkOutput(const cli::CliOptions& options) {
       throw Error(ErrorKind::Usage,
                   "Output '" + options.output + "' is one of the inputs; choose another name");
   checkOutputWritable(output);
+}
+
+// The portrait guard's report on the render: d(C, G) for each face of the
+// content. Nothing when the content has no faces or the face models are not
+// installed: the report must never fail a render.
+std::vector<FaceIdentity> portraitReport(const cv::Mat& content, const cv::Mat& generated) {
+  try {
+    const FaceModels models(locateFaceModels());
+    return PortraitGuard(models, content).measure(generated);
+  } catch (const Error&) {
+    return {};
+  }
 }
 
 int renderCommand(cli::CliOptions options) {
@@ -94,7 +108,7 @@ int renderCommand(cli::CliOptions options) {
   save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
-  reporter.finish(result, options.output);
+  reporter.finish(result, options.output, portraitReport(job.content, result.image));
   if (result.cancelled) return interrupts.exitCode();
   // A finished render needs its checkpoint no more; a cancelled one can resume from it.
   // (A signal after the last step changed nothing: the render is complete.)

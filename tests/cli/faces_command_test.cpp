@@ -186,5 +186,48 @@ TEST_F(FacesCommandTest, BadInputsExitThreeWithAMessage) {
   EXPECT_EQ(badThreshold.exitCode, 2) << badThreshold.output;
 }
 
+// The portrait guard's report: the render's --json done line and summary give
+// d(C, G) for each face of the content, and nothing for a content without faces.
+TEST_F(FacesCommandTest, ARenderOfAPortraitReportsEachFacesDistanceAndOneWithoutFacesDoesNot) {
+  const fs::path darknet = test::sharedDir() / "models" / "darknet-reference" / "tfjs" / "model.json";
+  if (!fs::exists(darknet)) GTEST_SKIP() << "needs ../shared/models/darknet-reference";
+  const fs::path dir = scratch_.path();
+  const std::string common =
+      " --model '" + darknet.string() + "' --size 256 --scales 1 --iterations 2 --threads 1 ";
+  const std::string style = " --style '" + (photos_ / "bbt2.jpg").string() + "'";
+  const auto r =
+      test::runShell("cd '" + dir.string() + "' && IMPASTO_FACE_MODELS='" + models_.string() + "' '" +
+                     test::cliPath() + "' --content '" + (photos_ / "reference" / "faces.jpg").string() +
+                     "'" + style + common + "--json --output portrait.png </dev/null");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const json done = jsonLines(r.output).back();
+  ASSERT_TRUE(done.at("done").get<bool>());
+  ASSERT_TRUE(done.contains("faces")) << done;
+  ASSERT_EQ(done.at("faces").size(), 6u);
+  for (const json& face : done.at("faces")) {
+    const double d = face.at("distance").get<double>();
+    EXPECT_GT(d, 0.0);
+    EXPECT_EQ(face.at("same_person").get<bool>(), d < 0.6);
+    EXPECT_GT(face.at("box").at("width").get<double>(), 10);
+    EXPECT_LE(face.at("box").at("x").get<double>() + face.at("box").at("width").get<double>(), 256);
+  }
+
+  const auto summary =
+      test::runShell("cd '" + dir.string() + "' && IMPASTO_FACE_MODELS='" + models_.string() + "' '" +
+                     test::cliPath() + "' --content '" + (photos_ / "reference" / "faces.jpg").string() +
+                     "'" + style + common + "--output portrait2.png 2>&1 </dev/null");
+  ASSERT_EQ(summary.exitCode, 0) << summary.output;
+  EXPECT_THAT(summary.output, HasSubstr("Face 6: "));
+  EXPECT_THAT(summary.output,
+              ::testing::AnyOf(HasSubstr("same person \u2713 d = "), HasSubstr("identity drifting")));
+
+  ASSERT_TRUE(cv::imwrite((dir / "flat.png").string(), cv::Mat(64, 64, CV_8UC3, cv::Scalar(90, 120, 150))));
+  const auto flat = test::runShell("cd '" + dir.string() + "' && IMPASTO_FACE_MODELS='" + models_.string() +
+                                   "' '" + test::cliPath() + "' --content flat.png" + style + common +
+                                   "--json --output flat-out.png </dev/null");
+  ASSERT_EQ(flat.exitCode, 0) << flat.output;
+  EXPECT_FALSE(jsonLines(flat.output).back().contains("faces"));
+}
+
 }  // namespace
 }  // namespace impasto

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/faces/face_analyzer.h"
+#include "core/faces/portrait_guard.h"
 #include "core/io/image_io.h"
 #include "tests/support/test_paths.h"
 
@@ -105,6 +107,45 @@ TEST_F(FaceReferenceTest, GroupPhotoMatchesTheReferenceDetectionsLandmarksAndDes
   EXPECT_LE(scoreError, tolerance.at("score").get<double>());
   EXPECT_LE(landmarkError, tolerance.at("landmark_px").get<double>());
   EXPECT_LE(descriptorError, tolerance.at("descriptor_euclidean").get<double>());
+}
+
+TEST_F(FaceReferenceTest, PortraitGuardFindsTheSittersOnceAndMeasuresAnyGAgainstThem) {
+  const cv::Mat content = loadImage(referenceDir() / "faces.jpg");
+  const PortraitGuard guard(*models_, content);
+  ASSERT_TRUE(guard.hasFaces());
+  ASSERT_EQ(guard.faces().size(), 6u);
+
+  // G = C: every face is itself.
+  for (const FaceIdentity& face : guard.measure(content)) {
+    EXPECT_LT(face.distance, 1e-4);
+    EXPECT_TRUE(face.samePerson);
+  }
+  // A G at half the size is compared with C at that size, in scaled regions.
+  cv::Mat half;
+  cv::resize(content, half, cv::Size(content.cols / 2, content.rows / 2), 0, 0, cv::INTER_AREA);
+  const auto scaled = guard.measure(half);
+  ASSERT_EQ(scaled.size(), 6u);
+  for (std::size_t i = 0; i < scaled.size(); ++i) {
+    EXPECT_LT(scaled[i].distance, 1e-4);
+    EXPECT_NEAR(scaled[i].box.x, guard.faces()[i].aligned.x / 2, 1.0);
+    EXPECT_NEAR(scaled[i].box.width, guard.faces()[i].aligned.width / 2, 1.0);
+  }
+  // The faces moved elsewhere (G flipped): no longer the same people.
+  cv::Mat flipped;
+  cv::flip(content, flipped, -1);
+  int drifting = 0;
+  for (const FaceIdentity& face : guard.measure(flipped)) drifting += face.samePerson ? 0 : 1;
+  EXPECT_EQ(drifting, 6);
+  // A flat grey G has no face at all.
+  const cv::Mat grey(content.size(), CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  for (const FaceIdentity& face : guard.measure(grey)) EXPECT_FALSE(face.samePerson) << face.distance;
+}
+
+TEST_F(FaceReferenceTest, AnImageWithoutFacesGivesAnIdlePortraitGuard) {
+  const cv::Mat grey(200, 300, CV_32FC3, cv::Scalar(0.4, 0.5, 0.6));
+  const PortraitGuard guard(*models_, grey);
+  EXPECT_FALSE(guard.hasFaces());
+  EXPECT_TRUE(guard.measure(grey).empty());
 }
 
 }  // namespace
