@@ -127,7 +127,11 @@ FaceRecognitionNet::FaceRecognitionNet(TfjsWeightStore& weights) {
 at::Tensor FaceRecognitionNet::convLayer(const at::Tensor& x, const ConvScale& p, int stride,
                                          bool samePadding, bool relu) {
   const at::Tensor in = samePadding ? padSame(x, p.filters.size(2), stride) : x;
-  const at::Tensor out = at::conv2d(in, p.filters, p.bias, {stride, stride}) * p.scale + p.shift;
+  // Weights follow the input's type: float64 inputs give float64 checks of the gradient.
+  const auto type = x.scalar_type();
+  const at::Tensor out =
+      at::conv2d(in, p.filters.to(type), p.bias.to(type), {stride, stride}) * p.scale.to(type) +
+      p.shift.to(type);
   return relu ? at::relu(out) : out;
 }
 
@@ -156,7 +160,7 @@ at::Tensor FaceRecognitionNet::forward(const at::Tensor& rgb255) const {
   out = at::max_pool2d(out, {3, 3}, {2, 2});
   for (std::size_t i = 0; i < blocks_.size(); ++i)
     out = isDown_[i] ? residualDown(out, blocks_[i]) : residual(out, blocks_[i]);
-  return at::matmul(out.mean({2, 3}), fc_);
+  return at::matmul(out.mean({2, 3}), fc_.to(out.scalar_type()));
 }
 
 // TinyFaceDetectorNet --------------------------------------------------------
