@@ -54,10 +54,11 @@ void checkOutput(const cli::CliOptions& options) {
 // The portrait guard's report on the render: d(C, G) for each face of the
 // content. Nothing when the content has no faces or the face models are not
 // installed: the report must never fail a render.
-std::vector<FaceIdentity> portraitReport(const cv::Mat& content, const cv::Mat& generated) {
+std::vector<FaceIdentity> portraitReport(std::shared_ptr<const FaceModels> models, const cv::Mat& content,
+                                         const cv::Mat& generated) {
   try {
-    const FaceModels models(locateFaceModels());
-    return PortraitGuard(models, content).measure(generated);
+    if (!models) models = std::make_shared<const FaceModels>(locateFaceModels());
+    return PortraitGuard(*models, content).measure(generated);
   } catch (const Error&) {
     return {};
   }
@@ -84,7 +85,11 @@ int renderCommand(cli::CliOptions options) {
   job.settings = preset.settings;
   job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
   job.settings = resolveSettings(job.settings, *job.model);
-  preset.settings = job.settings;  // what the output embeds: the resolved values
+  preset.settings = job.settings;    // what the output embeds: the resolved values
+  if (options.keepIdentity > 0.0) {  // a missing face model is an error here, not a silent skip
+    job.keepIdentity = options.keepIdentity;
+    job.faceModels = std::make_shared<const FaceModels>(locateFaceModels());
+  }
 
   cli::ProgressReporter reporter(options.json, options.reportEvery, options.saveEvery, options.output);
   if (options.resume && options.checkpoint.empty()) options.checkpoint = options.resumeFile;
@@ -108,7 +113,7 @@ int renderCommand(cli::CliOptions options) {
   save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
-  reporter.finish(result, options.output, portraitReport(job.content, result.image));
+  reporter.finish(result, options.output, portraitReport(job.faceModels, job.content, result.image));
   if (result.cancelled) return interrupts.exitCode();
   // A finished render needs its checkpoint no more; a cancelled one can resume from it.
   // (A signal after the last step changed nothing: the render is complete.)

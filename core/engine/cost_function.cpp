@@ -99,6 +99,11 @@ CostTerms CostFunction::evaluate(const at::Tensor& generated) {
     terms.tv = tvTerm.item<double>();
     total = total + weights_.tv * tvTerm;
   }
+  if (extraTerm_) {
+    at::Tensor extra = extraTerm_(generated);
+    terms.identity = extra.item<double>();
+    total = total + extra;
+  }
   terms.total = total;
   return terms;
 }

@@ -229,5 +229,32 @@ TEST_F(FacesCommandTest, ARenderOfAPortraitReportsEachFacesDistanceAndOneWithout
   EXPECT_FALSE(jsonLines(flat.output).back().contains("faces"));
 }
 
+// --keep-identity at a strong style weight: the faces end closer to the
+// content's than in the same render without it.
+TEST_F(FacesCommandTest, KeepIdentityBringsTheFacesCloserToThePhotoAtHighBeta) {
+  const fs::path darknet = test::sharedDir() / "models" / "darknet-reference" / "tfjs" / "model.json";
+  const fs::path starry = test::sharedDir() / "images" / "starry_night.jpg";
+  if (!fs::exists(darknet) || !fs::exists(starry))
+    GTEST_SKIP() << "needs darknet-reference and starry_night.jpg";
+  const std::string command = "cd '" + scratch_.path().string() + "' && IMPASTO_FACE_MODELS='" +
+                              models_.string() + "' '" + test::cliPath() + "' --content '" +
+                              (photos_ / "reference" / "faces.jpg").string() + "' --style '" +
+                              starry.string() + "' --model '" + darknet.string() +
+                              "' --size 256 --scales 1 --iterations 8 --beta 1e6 --threads 2 --json ";
+  auto meanDistance = [&](const std::string& extra, const std::string& output) {
+    const auto r = test::runShell(command + extra + " --output " + output + " </dev/null");
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    const json done = jsonLines(r.output).back();
+    double sum = 0;
+    for (const json& face : done.at("faces")) sum += face.at("distance").get<double>();
+    return sum / double(done.at("faces").size());
+  };
+  const double plain = meanDistance("", "plain.png");
+  const double kept = meanDistance("--keep-identity", "kept.png");
+  std::cout << "mean d(C, G) over the faces: " << plain << " without, " << kept << " with --keep-identity\n";
+  EXPECT_LT(kept, plain);
+  EXPECT_LT(kept, 0.6);
+}
+
 }  // namespace
 }  // namespace impasto
