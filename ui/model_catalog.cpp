@@ -22,10 +22,11 @@ QString ModelCatalog::fileId(const QString& path) {
 }
 
 QString installStateText(const ModelStatus& status) {
-  const QString size = status.downloadSize > 0
-                           ? (status.downloadSizeExact ? byteText(double(status.downloadSize))
-                                                       : QObject::tr("about %1").arg(byteText(double(status.downloadSize))))
-                           : QObject::tr("size unknown");
+  const QString size =
+      status.downloadSize > 0
+          ? (status.downloadSizeExact ? byteText(double(status.downloadSize))
+                                      : QObject::tr("about %1").arg(byteText(double(status.downloadSize))))
+          : QObject::tr("size unknown");
   switch (status.state) {
     case InstallState::Installed:
       return QObject::tr("installed");
@@ -40,6 +41,7 @@ QString installStateText(const ModelStatus& status) {
 QList<ModelChoice> ModelCatalog::choices() const {
   QList<ModelChoice> result;
   for (const ModelStatus& status : library_->list()) {
+    if (status.faceModel) continue;  // downloadable in the model manager, but no style network
     ModelChoice c;
     c.id = QString::fromStdString(status.name);
     c.title = QString::fromStdString(status.name);
@@ -94,12 +96,14 @@ QString ModelCatalog::idForArgument(const QString& nameOrPath) {
 
 std::filesystem::path ModelCatalog::weightsPath(const QString& id) const {
   if (id.isEmpty())
-    throw Error(ErrorKind::Model, "No model chosen: pick one in the Model box, or open Models → Manage models… "
-                                  "to download or import one.");
+    throw Error(ErrorKind::Model,
+                "No model chosen: pick one in the Model box, or open Models → Manage models… "
+                "to download or import one.");
   if (isFileId(id)) {
     const QString path = id.mid(5);
     if (!QFileInfo(path).isFile())
-      throw Error(ErrorKind::Model, "The model file " + path.toStdString() + " is gone; choose another model.");
+      throw Error(ErrorKind::Model,
+                  "The model file " + path.toStdString() + " is gone; choose another model.");
     return path.toStdString();
   }
   return library_->resolveModelArgument(id.toStdString());

@@ -11,13 +11,16 @@
 #include "cli_options.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/render.h"
+#include "core/faces/portrait_guard.h"
 #include "core/io/atomic_file.h"
 #include "core/io/image_io.h"
+#include "core/library/face_model_location.h"
 #include "core/library/model_library.h"
 #include "core/models/model.h"
 #include "core/util/error.h"
 #include "core/util/version.h"
 #include "exit_codes.h"
+#include "faces_command.h"
 #include "models_command.h"
 #include "progress_reporter.h"
 #include "render_interrupts.h"
@@ -48,6 +51,19 @@ void checkOutput(const cli::CliOptions& options) {
   checkOutputWritable(output);
 }
 
+// The portrait guard's report on the render: d(C, G) for each face of the
+// content. Nothing when the content has no faces or the face models are not
+// installed: the report must never fail a render.
+std::vector<FaceIdentity> portraitReport(std::shared_ptr<const FaceModels> models, const cv::Mat& content,
+                                         const cv::Mat& generated) {
+  try {
+    if (!models) models = std::make_shared<const FaceModels>(locateFaceModels());
+    return PortraitGuard(*models, content).measure(generated);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 int renderCommand(cli::CliOptions options) {
   cli::RenderInterrupts interrupts;
   const auto interruptedBeforeStart = [&] {
@@ -69,7 +85,11 @@ int renderCommand(cli::CliOptions options) {
   job.settings = preset.settings;
   job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
   job.settings = resolveSettings(job.settings, *job.model);
-  preset.settings = job.settings;  // what the output embeds: the resolved values
+  preset.settings = job.settings;    // what the output embeds: the resolved values
+  if (options.keepIdentity > 0.0) {  // a missing face model is an error here, not a silent skip
+    job.keepIdentity = options.keepIdentity;
+    job.faceModels = std::make_shared<const FaceModels>(locateFaceModels());
+  }
 
   job.tile = options.tile;
   job.maxMemoryBytes = options.maxMemoryGB * 1024.0 * 1024.0 * 1024.0;
@@ -95,7 +115,7 @@ int renderCommand(cli::CliOptions options) {
   save.pngText[kSettingsPngKey] = presetToJson(preset, JsonStyle::Compact);
   save.pngText["Software"] = std::string("Impasto ") + version();
   saveImage(result.image, options.output, save);
-  reporter.finish(result, options.output);
+  reporter.finish(result, options.output, portraitReport(job.faceModels, job.content, result.image));
   if (result.cancelled) return interrupts.exitCode();
   // A finished render needs its checkpoint no more; a cancelled one can resume from it.
   // (A signal after the last step changed nothing: the render is complete.)
@@ -122,7 +142,8 @@ int run(int argc, char** argv) {
   CLI::App app(
       "Renders the content image in the style of the style image(s) (Gatys et al.).\n\n"
       "  impasto-cli --content FILE --style FILE [--style FILE ...] --output FILE [OPTIONS]\n"
-      "  impasto-cli models list|download NAME|import FILE|verify   (impasto-cli models --help)\n",
+      "  impasto-cli models list|download NAME|import FILE|verify   (impasto-cli models --help)\n"
+      "  impasto-cli faces detect|verify|identify ...               (impasto-cli faces --help)\n",
       "impasto-cli");
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
@@ -132,6 +153,7 @@ int run(int argc, char** argv) {
   cli::addRenderOptions(app, options);
   std::function<int()> subcommand;
   addModelsCommand(app, subcommand);
+  addFacesCommand(app, subcommand);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

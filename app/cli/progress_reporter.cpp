@@ -106,7 +106,8 @@ void ProgressReporter::onCheckpoint(const RenderState& state) {
               << std::endl;
 }
 
-void ProgressReporter::finish(const RenderResult& result, const std::string& output) {
+void ProgressReporter::finish(const RenderResult& result, const std::string& output,
+                              const std::vector<FaceIdentity>& faces) {
   if (terminal_ && !json_) std::cerr << "\n";
   if (json_) {
     nlohmann::json line{{"done", true},
@@ -117,9 +118,26 @@ void ProgressReporter::finish(const RenderResult& result, const std::string& out
                         {"content_loss", result.last.contentLoss},
                         {"style_loss", result.last.styleLoss},
                         {"elapsed_s", result.last.elapsedSeconds}};
+    if (!faces.empty()) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const FaceIdentity& face : faces)
+        list.push_back(
+            {{"box",
+              {{"x", face.box.x}, {"y", face.box.y}, {"width", face.box.width}, {"height", face.box.height}}},
+             {"distance", face.distance},
+             {"same_person", face.samePerson}});
+      line["faces"] = list;
+    }
     std::cout << line.dump() << std::endl;
   } else {
     std::cerr << (result.cancelled ? "Interrupted; saved the current image to " : "Saved ") << output << "\n";
+    for (std::size_t i = 0; i < faces.size(); ++i) {
+      char distance[32];
+      std::snprintf(distance, sizeof distance, "%.2f", faces[i].distance);
+      std::cerr << "Face " << i + 1 << ": "
+                << (faces[i].samePerson ? "same person \u2713 d = " : "identity drifting \u2717 d = ")
+                << distance << "\n";
+    }
   }
 }
 

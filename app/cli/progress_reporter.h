@@ -2,8 +2,10 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/engine/render.h"
+#include "core/faces/portrait_guard.h"
 
 namespace impasto::cli {
 
@@ -18,7 +20,9 @@ class ProgressReporter : public RenderObserver {
   void onCheckpoint(const RenderState& state) override;
   // Checkpoints go to path, with the render's description (see RenderIdentity).
   void saveCheckpointsTo(std::string path, std::string renderJson);
-  void finish(const RenderResult& result, const std::string& output);
+  // faces: the portrait guard's d(C, G) per face of the content (none: no faces, or no face models).
+  void finish(const RenderResult& result, const std::string& output,
+              const std::vector<FaceIdentity>& faces = {});
 
  private:
   bool json_;

@@ -135,6 +135,11 @@ CostTerms CostFunction::evaluate(const at::Tensor& generated) {
     terms.tv = tvTerm.item<double>();
     add(weights_.tv * tvTerm);
   }
+  if (extraTerm_) {
+    at::Tensor extra = extraTerm_(generated);
+    terms.identity = extra.item<double>();
+    add(extra);
+  }
   terms.total = total;
   return terms;
 }
@@ -291,14 +296,25 @@ CostTerms CostFunction::tiledValueAndGradient(const at::Tensor& generated, at::T
   terms.content = 0.5 * contentSum / contentSize;
   total += weights_.alpha * terms.content;
 
-  if (weights_.tv > 0.0) {
+  // Terms on the image itself (smoothness, the portrait guard's identity)
+  // are cheap at any size: one graph over the whole of G.
+  if (weights_.tv > 0.0 || extraTerm_) {
     at::Tensor x = image.clone();
     x.set_requires_grad(true);
-    at::Tensor tvTerm = totalVariationCost(x);
-    tvTerm.backward();
-    terms.tv = tvTerm.item<double>();
-    total += weights_.tv * terms.tv;
-    gradient.add_(x.grad(), weights_.tv);
+    at::Tensor imageTerms = at::zeros({}, x.options());
+    if (weights_.tv > 0.0) {
+      at::Tensor tvTerm = totalVariationCost(x);
+      terms.tv = tvTerm.item<double>();
+      imageTerms = imageTerms + weights_.tv * tvTerm;
+    }
+    if (extraTerm_) {
+      at::Tensor extra = extraTerm_(x);
+      terms.identity = extra.item<double>();
+      imageTerms = imageTerms + extra;
+    }
+    imageTerms.backward();
+    total += weights_.tv * terms.tv + terms.identity;
+    gradient.add_(x.grad());
   }
   terms.total = at::scalar_tensor(total, at::kDouble);
   return terms;

@@ -22,6 +22,7 @@ struct CostTerms {
   double style = 0.0;  // Σ_l λ_l J_style^l
   std::map<std::string, double> stylePerLayer;
   double tv = 0.0;
+  double identity = 0.0;  // the extra term (--keep-identity), weighted
 };
 
 // J(G) = α·J_content(C, G) + β·Σ_l λ_l·J_style^l(S, G) + tv·J_tv(G) for one
@@ -48,6 +49,9 @@ class CostFunction {
   const LossWeights& weights() const { return weights_; }
   // The tile core size in pixels (0: untiled); the targets are tiled too.
   int tile() const { return tile_; }
+  // An extra term added to J as it is (already weighted), differentiable
+  // w.r.t. G: the portrait guard's identity term. None by default.
+  void setExtraTerm(std::function<at::Tensor(const at::Tensor&)> term) { extraTerm_ = std::move(term); }
 
  private:
   void buildExtractor();
@@ -82,6 +86,7 @@ class CostFunction {
   int tile_ = 0;
   at::Tensor contentTarget_;
   std::map<std::string, at::Tensor> styleGrams_;  // already scaled to G's size
+  std::function<at::Tensor(const at::Tensor&)> extraTerm_;
 };
 
 }  // namespace impasto

@@ -17,6 +17,7 @@
 #include "core/engine/network_geometry.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
+#include "core/faces/identity_term.h"
 #include "core/io/color_transfer.h"
 #include "core/io/image_io.h"
 #include "core/settings/pyramid.h"
@@ -207,10 +208,20 @@ class RenderLoop {
       styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
     requireLargeEnough(content, "content image");
     for (const auto& style : styles) requireLargeEnough(style, "style image");
+    // The identity term's faces are found in C at this level's size.
+    std::shared_ptr<const IdentityTerm> identity;
+    if (job_.keepIdentity > 0.0 && job_.faceModels) {
+      identity = std::make_shared<const IdentityTerm>(*job_.faceModels, tensorToImage(content));
+      if (identity->empty()) identity.reset();
+    }
     // Targets at this level's size: content activations and style Grams.
     CostFunction cost(
         job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer, weights_,
         device, at::kFloat, [this](RenderPhase phase) { control_.throwIfCancelled(phase); }, plan.tile);
+    if (identity) {
+      const double gamma = job_.keepIdentity;
+      cost.setExtraTerm([identity, gamma](const at::Tensor& g) { return gamma * identity->evaluate(g); });
+    }
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
     average_.reset();

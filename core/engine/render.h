@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -18,6 +19,8 @@
 #include "core/settings/render_settings.h"
 
 namespace impasto {
+
+class FaceModels;
 
 // A render's progress in plain arrays, to save it and resume it later
 // (checkpoints): where it is, G in float, and the optimiser's state.
@@ -47,6 +50,11 @@ struct RenderJob {
   // exceeds maxMemoryBytes (0: most of the memory available now).
   int tile = 0;
   double maxMemoryBytes = 0.0;
+  // The portrait guard's identity term, γ · Σ_faces ‖f(C_face) − f(G_face)‖²,
+  // when keepIdentity (γ) > 0 and faceModels is set: faces found in C at each
+  // level. Renders without it, or of images without faces, are unchanged.
+  double keepIdentity = 0.0;
+  std::shared_ptr<const FaceModels> faceModels;
 };
 
 // The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost.

@@ -338,6 +338,7 @@ std::vector<ModelStatus> ModelLibrary::list() const {
     ModelStatus status;
     status.name = entry.manifest.name;
     status.title = entry.manifest.title;
+    status.faceModel = entry.manifest.format == kFaceModelFormat;
     status.downloadSize = entry.downloadSize;
     status.downloadSizeExact = entry.downloadSizeExact;
     status.sha256PrefixOnly = std::any_of(entry.manifest.files.begin(), entry.manifest.files.end(),
@@ -527,7 +528,8 @@ fs::path ModelLibrary::importRegistryFiles(const RegistryEntry& entry, const fs:
   for (const auto& f : entry.manifest.files) copyFile(source / f.name, staging.path() / f.name);
   const fs::path stagedWeights = weightsPathOf(entry.manifest, staging.path());
   writeFileAtomically(manifestPathFor(stagedWeights), entry.json);
-  validateModelFile(stagedWeights);
+  // The face networks are no style model for the loader; their hashes were checked above.
+  if (entry.manifest.format != kFaceModelFormat) validateModelFile(stagedWeights);
 
   for (const auto& f : entry.manifest.files) moveInto(staging.path() / f.name, dir / f.name);
   writeManifestIfChanged(entry);
@@ -637,6 +639,12 @@ fs::path ModelLibrary::resolveModelArgument(const std::string& argument) const {
   if (isRegularFile(path)) return path;
 
   if (const RegistryEntry* entry = find(nameOrPath)) {
+    if (entry->manifest.format == kFaceModelFormat)
+      throw Error(ErrorKind::Model,
+                  "'" + nameOrPath +
+                      "' holds the face networks (for 'impasto-cli faces' and the portrait guard); "
+                      "it is not a style model. Pick a style model, e.g. " +
+                      kDefaultModelName + ".");
     const fs::path dir = modelDirectory(nameOrPath);
     const auto statuses = list();
     const auto status = std::find_if(statuses.begin(), statuses.end(),

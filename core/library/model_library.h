@@ -35,7 +35,8 @@ enum class InstallState { NotInstalled, Partial, Installed };
 struct ModelStatus {
   std::string name;
   std::string title;
-  bool builtIn = true;  // false: a model the user imported
+  bool builtIn = true;     // false: a model the user imported
+  bool faceModel = false;  // the face networks: installable here, but no style model
   InstallState state = InstallState::NotInstalled;
   std::int64_t downloadSize = 0;  // 0 when unknown
   bool downloadSizeExact = true;

@@ -226,8 +226,8 @@ ModelManifest parseManifest(const std::string& text, const std::string& origin) 
   if (m.name.empty()) root.fail("name", "must not be empty");
   m.title = root.string("title");
   m.format = root.string("format");
-  static const std::set<std::string> formats{"", "onnx", "pth", "tfjs", "caffe"};
-  if (formats.count(m.format) == 0) root.fail("format", "must be one of onnx, pth, tfjs, caffe");
+  static const std::set<std::string> formats{"", "onnx", "pth", "tfjs", "caffe", kFaceModelFormat};
+  if (formats.count(m.format) == 0) root.fail("format", "must be one of onnx, pth, tfjs, caffe, face-api");
   m.architecture = root.string("architecture");
   m.license = root.string("license");
   if (root.has("input")) m.input = parseInput(root.object("input"));

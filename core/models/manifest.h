@@ -9,6 +9,9 @@
 
 namespace impasto {
 
+// The manifest format of the face networks, which are no style model.
+inline constexpr const char* kFaceModelFormat = "face-api";
+
 // How an RGB [0, 1] image becomes the network's input:
 // x = (rgb[order] * scale - mean) / std, per channel in the network's order.
 struct Preprocessing {
@@ -58,7 +61,8 @@ struct TopologyEntry {
 struct ModelManifest {
   std::string name;
   std::string title;
-  std::string format;        // "onnx", "pth", "tfjs", "caffe"; empty: from the file
+  std::string format;        // "onnx", "pth", "tfjs", "caffe"; empty: from the file;
+                             // "face-api": the face networks (core/faces), not a style model
   std::string architecture;  // "vgg16", "vgg19" for pth files; empty otherwise
   std::string license;
   Preprocessing input;

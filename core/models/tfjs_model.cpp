@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/io/atomic_file.h"
+#include "core/models/tfjs_weights.h"
 #include "core/util/error.h"
 #include "core/util/json_depth.h"
 #include "core/util/text.h"
@@ -27,126 +28,6 @@ constexpr std::uintmax_t kMaxModelJsonBytes = 64u << 20;
   throw Error(ErrorKind::Model,
               "Cannot load the TensorFlow.js model '" + modelJson.string() + "': " + what + ".");
 }
-
-// Where one named weight lives: a byte range in its group's concatenated shards.
-struct WeightEntry {
-  std::size_t group = 0;
-  std::uint64_t byteOffset = 0;
-  std::vector<std::int64_t> shape;
-};
-
-struct WeightGroup {
-  std::vector<std::filesystem::path> shards;
-  std::uint64_t bytes = 0;
-  std::size_t unread = 0;  // weights not fetched yet; the bytes are dropped at 0
-};
-
-// model.json's weightsManifest, with shards read on first use.
-class WeightStore {
- public:
-  WeightStore(const json& root, const std::filesystem::path& modelJson) : modelJson_(modelJson) {
-    const auto manifest = root.find("weightsManifest");
-    if (manifest == root.end() || !manifest->is_array()) fail(modelJson, "it has no weightsManifest");
-    const std::filesystem::path dir = modelJson.parent_path();
-    for (const auto& entry : *manifest) {
-      WeightGroup group;
-      for (const auto& p : entry.at("paths"))
-        group.shards.push_back(
-            pathInside(dir, p.get<std::string>(), modelJson.string() + ": a weight shard"));
-      for (const auto& w : entry.at("weights")) {
-        WeightEntry weight{groups_.size(), group.bytes, w.at("shape").get<std::vector<std::int64_t>>()};
-        const std::string name = w.at("name").get<std::string>();
-        if (w.value("dtype", std::string("float32")) != "float32" || w.contains("quantization"))
-          fail(modelJson, "weight '" + name + "' is not plain float32, which Impasto does not read yet");
-        std::uint64_t count = 1;
-        for (std::int64_t d : weight.shape) {
-          if (d < 0 || (d > 0 && count > (std::uint64_t{1} << 40) / static_cast<std::uint64_t>(d)))
-            fail(modelJson, "weight '" + name + "' has an impossible shape");
-          count *= static_cast<std::uint64_t>(d);
-        }
-        group.bytes += count * sizeof(float);
-        if (!weights_.emplace(name, std::move(weight)).second)
-          fail(modelJson, "weight '" + name + "' is listed twice");
-        ++group.unread;
-      }
-      groups_.push_back(std::move(group));
-    }
-  }
-
-  // The manifest name for "<layer>/<weight>": itself, or the one name that ends
-  // in "/<layer>/<weight>" (a scope prefix). "" when there is none.
-  std::string resolve(const std::string& wanted) const {
-    if (weights_.count(wanted) != 0) return wanted;
-    std::string found;
-    const std::string suffix = "/" + wanted;
-    for (const auto& entry : weights_) {
-      const std::string& name = entry.first;
-      if (name.size() > suffix.size() &&
-          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        if (!found.empty()) return {};
-        found = name;
-      }
-    }
-    return found;
-  }
-
-  // False when a shard of the weight's group is not on disk (a partial download).
-  bool available(const std::string& name) const {
-    const WeightGroup& group = groups_[weights_.at(name).group];
-    for (const auto& shard : group.shards)
-      if (!std::filesystem::is_regular_file(shard)) return false;
-    return true;
-  }
-
-  WeightArray get(const std::string& name) {
-    const WeightEntry& w = weights_.at(name);
-    const std::string& data = groupData(w.group);
-    std::int64_t count = 1;
-    for (std::int64_t d : w.shape) count *= d;
-    std::vector<float> values(static_cast<std::size_t>(count));
-    std::memcpy(values.data(), data.data() + w.byteOffset, values.size() * sizeof(float));
-    if (fetched_.insert(name).second && --groups_[w.group].unread == 0) data_.erase(w.group);
-    return WeightArray(w.shape, std::move(values));
-  }
-
- private:
-  const std::string& groupData(std::size_t index) {
-    auto cached = data_.find(index);
-    if (cached != data_.end()) return cached->second;
-    const WeightGroup& group = groups_[index];
-    std::uint64_t actual = 0;
-    std::string names;
-    for (const auto& shard : group.shards) {
-      std::error_code ec;
-      const std::uintmax_t size = std::filesystem::file_size(shard, ec);
-      if (ec)
-        fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "': " + ec.message());
-      actual += size;
-      names += (names.empty() ? "'" : " + '") + shard.filename().string() + "'";
-    }
-    if (actual != group.bytes)
-      fail(modelJson_, "weight shard " + names + " holds " + std::to_string(actual) +
-                           " bytes but model.json expects " + std::to_string(group.bytes) +
-                           "; the download is incomplete or damaged, download it again");
-    std::string data;
-    data.reserve(static_cast<std::size_t>(actual));
-    for (const auto& shard : group.shards) {
-      std::ifstream in(shard, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (!in.good() && !in.eof())
-        fail(modelJson_, "cannot read weight shard '" + shard.filename().string() + "'");
-      data += bytes;
-    }
-    if (data.size() != group.bytes) fail(modelJson_, "weight shard " + names + " changed while being read");
-    return data_.emplace(index, std::move(data)).first->second;
-  }
-
-  std::filesystem::path modelJson_;
-  std::vector<WeightGroup> groups_;
-  std::map<std::string, WeightEntry> weights_;
-  std::map<std::size_t, std::string> data_;
-  std::set<std::string> fetched_;
-};
 
 // The layer list of a Keras model as TF.js writes it, in whichever of the
 // layouts the converters used.
@@ -198,7 +79,7 @@ std::optional<std::string> inboundName(const json& layer) {
 
 class ChainReader {
  public:
-  ChainReader(const json& layers, WeightStore& weights, const std::filesystem::path& modelJson)
+  ChainReader(const json& layers, TfjsWeightStore& weights, const std::filesystem::path& modelJson)
       : layers_(layers), weights_(weights), modelJson_(modelJson) {}
 
   std::vector<LayerSpec> read() {
@@ -439,7 +320,7 @@ class ChainReader {
   }
 
   const json& layers_;
-  WeightStore& weights_;
+  TfjsWeightStore& weights_;
   std::filesystem::path modelJson_;
   std::vector<LayerSpec> specs_;
   std::set<std::string> names_;
@@ -466,7 +347,9 @@ std::vector<LayerSpec> readTfjsLayers(const std::filesystem::path& modelJson) {
   }
   try {
     if (!root.is_object()) fail(modelJson, "it is not a JSON object");
-    WeightStore weights(root, modelJson);
+    const auto manifest = root.find("weightsManifest");
+    if (manifest == root.end() || !manifest->is_array()) fail(modelJson, "it has no weightsManifest");
+    TfjsWeightStore weights(*manifest, modelJson);
     return ChainReader(findLayers(root, modelJson), weights, modelJson).read();
   } catch (const json::exception& e) {
     fail(modelJson, std::string("it is malformed (") + e.what() + ")");
