@@ -19,11 +19,13 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kHistoryBytes = 192.0 * kMiB;
 constexpr int kMaxHistory = 20, kMinHistory = 5;
 
-// Measured with bench/step_bench.cpp --render (VGG-19 and darknet, 256 to
-// 2048 px): the peak of a step is this many times the bytes of all the
-// truncated network's layer outputs, on top of the process's own footprint
-// (LibTorch, the weights, the images).
-constexpr double kActivationFactor = 0.6;
+// Fitted to peaks measured with `impasto-bench --render` (VGG-19, 512 to
+// 4096 px) and the CLI (darknet at 6000 px): a step's peak is the process's
+// own footprint (LibTorch, the weights, the images: kBaseBytes) plus about
+// 0.55-0.65 times the bytes of all the truncated network's layer outputs.
+// 0.7 errs towards tiling: a render that tiles needlessly is slower, one
+// that does not fit swaps or dies.
+constexpr double kActivationFactor = 0.7;
 constexpr double kBaseBytes = 400.0 * kMiB;
 // Copies of G a step keeps beside the L-BFGS pairs: G, ∇J, the previous x
 // and gradient, the direction, and temporaries.

@@ -85,7 +85,7 @@ TEST_F(ModelsCommandTest, UsageErrorsExitWithTwo) {
 }
 
 TEST_F(ModelsCommandTest, HelpAfterAnySubcommandPrintsItsUsage) {
-  for (const std::string& command : {"list", "download", "import", "verify"}) {
+  for (const std::string command : {"list", "download", "import", "verify"}) {
     const auto r = run(command + " --help");
     EXPECT_EQ(r.exitCode, 0) << command << "\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("Usage: impasto-cli models " + command)) << r.output;

@@ -60,7 +60,10 @@ struct Dragger : RenderObserver {
       control->submitWeights(weights);
     }
   }
-  void onFrame(int, const cv::Mat& frame) override { frames.push_back(frame.clone()); }
+  // The steps' frames (frame 0, the starting image, comes before any step).
+  void onFrame(int iteration, const cv::Mat& frame) override {
+    if (iteration > 0) frames.push_back(frame.clone());
+  }
 };
 
 // Mean absolute change between consecutive frames, in 8-bit levels.
