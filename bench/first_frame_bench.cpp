@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/random_vgg.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/render.h"
 #include "core/engine/tensor_convert.h"
@@ -35,6 +36,7 @@
 namespace {
 
 using namespace impasto;
+using bench::randomVgg19;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -48,27 +50,6 @@ double brushwork(const cv::Mat& frame, const cv::Mat& photo) {
   change = a - b;
   cv::GaussianBlur(change, blurred, cv::Size(0, 0), 2.0);
   return cv::norm(change, blurred, cv::NORM_L1) / double(frame.total() * 3);
-}
-
-ModelPtr randomVgg19() {
-  torch::manual_seed(0);
-  std::vector<LayerSpec> layers;
-  for (const VggLayer& v : vggTopology(VggDepth::Vgg19)) {
-    LayerSpec spec;
-    spec.kind = v.kind;
-    spec.name = v.name;
-    if (v.kind == LayerKind::Conv) {
-      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) *
-                                std::sqrt(2.0 / (9.0 * v.inChannels)));
-      spec.bias = weightArray(torch::zeros({v.outChannels}));
-      spec.padding = 1;
-    } else if (v.kind == LayerKind::MaxPool) {
-      spec.kernel = 2;
-      spec.stride = 2;
-    }
-    layers.push_back(spec);
-  }
-  return std::make_shared<const Model>(vggManifest(VggDepth::Vgg19, VggWeights::Caffe), std::move(layers));
 }
 
 class Timer : public RenderObserver {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/random_vgg.h"
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/render.h"
@@ -37,29 +38,8 @@
 namespace {
 
 using namespace impasto;
+using bench::randomVgg19;
 using Clock = std::chrono::steady_clock;
-
-// VGG-19 with seeded random weights: the real topology and cost, without the download.
-ModelPtr randomVgg19() {
-  torch::manual_seed(0);
-  std::vector<LayerSpec> layers;
-  for (const VggLayer& v : vggTopology(VggDepth::Vgg19)) {
-    LayerSpec spec;
-    spec.kind = v.kind;
-    spec.name = v.name;
-    if (v.kind == LayerKind::Conv) {
-      spec.weight = weightArray(torch::randn({v.outChannels, v.inChannels, 3, 3}) *
-                                std::sqrt(2.0 / (9.0 * v.inChannels)));
-      spec.bias = weightArray(torch::zeros({v.outChannels}));
-      spec.padding = 1;
-    } else if (v.kind == LayerKind::MaxPool) {
-      spec.kernel = 2;
-      spec.stride = 2;
-    }
-    layers.push_back(spec);
-  }
-  return std::make_shared<const Model>(vggManifest(VggDepth::Vgg19, VggWeights::Caffe), std::move(layers));
-}
 
 // One evaluation: its J and the seconds since the optimiser started.
 struct Trace {
