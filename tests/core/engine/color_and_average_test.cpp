@@ -10,6 +10,7 @@
 #include "core/io/color_transfer.h"
 #include "core/io/image_io.h"
 #include "core/util/error.h"
+#include "tests/support/test_images.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -26,20 +27,10 @@ cv::Mat makePhoto(int w = 32, int h = 24) {
   return image;
 }
 
-cv::Mat makePainting(int w = 32, int h = 32) {
-  cv::Mat image(h, w, CV_32FC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float stripe = ((x + y) / 3) % 2 ? 0.9f : 0.1f;
-      image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
-    }
-  return image;
-}
-
 RenderJob job(int iterations = 12) {
   RenderJob j;
   j.content = makePhoto();
-  j.styles = {makePainting()};
+  j.styles = {test::stripedPainting()};
   j.model = test::makeTinyModel();
   j.settings.size = 32;
   j.settings.iterations = iterations;
@@ -128,7 +119,7 @@ TEST(PreserveColors, HistogramRendersWithThePaintingRecolouredToThePhoto) {
   RenderJob j = job(8);
   j.settings.preserveColors = PreserveColors::Histogram;
   RenderJob by_hand = job(8);
-  by_hand.styles = {matchColorStatistics(makePainting(), makePhoto())};
+  by_hand.styles = {matchColorStatistics(test::stripedPainting(), makePhoto())};
   Events a, b, c;
   const cv::Mat matched = run(j, a).image;
   EXPECT_EQ(cv::norm(matched, run(by_hand, b).image, cv::NORM_INF), 0.0);

@@ -12,6 +12,7 @@
 #include "core/engine/tensor_convert.h"
 #include "core/util/error.h"
 #include "tests/support/aten_ops.h"
+#include "tests/support/test_images.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -25,20 +26,10 @@ cv::Mat makeContent(int w = 32, int h = 24) {
   return image;
 }
 
-cv::Mat makeStyle(int w = 32, int h = 32) {
-  cv::Mat image(h, w, CV_32FC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float stripe = ((x + y) / 3) % 2 ? 0.9f : 0.1f;
-      image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
-    }
-  return image;
-}
-
 RenderJob tinyJob(int iterations = 20) {
   RenderJob job;
   job.content = makeContent();
-  job.styles = {makeStyle()};
+  job.styles = {test::stripedPainting()};
   job.model = test::makeTinyModel();
   job.settings.size = 32;
   job.settings.iterations = iterations;
@@ -390,7 +381,7 @@ TEST(Pyramid, AStyleImageIsNotUpscaledUnlessAsked) {
   auto renderWith = [](double styleScale) {
     RenderJob job = tinyJob(5);
     job.content = makeContent(64, 48);
-    job.styles = {makeStyle(16, 16)};
+    job.styles = {test::stripedPainting(16, 16)};
     job.settings.size = 64;
     job.settings.scales = 1;
     job.settings.styleScale = styleScale;

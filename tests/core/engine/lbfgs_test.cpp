@@ -18,6 +18,7 @@
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
 #include "core/io/image_io.h"
+#include "tests/support/test_images.h"
 #include "tests/support/test_models.h"
 #include "tests/support/test_paths.h"
 
@@ -85,16 +86,6 @@ cv::Mat clippedPhoto(int longest) {
   return clipped;
 }
 
-cv::Mat stripes(int w, int h) {
-  cv::Mat image(h, w, CV_32FC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float stripe = ((x + y) / 3) % 2 ? 0.9f : 0.1f;
-      image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
-    }
-  return image;
-}
-
 TEST(ProjectedLbfgs, AClippedPhotoNeverStallsAndJNeverRisesBetweenAcceptedSteps) {
   struct Case {
     ModelPtr model;
@@ -113,8 +104,8 @@ TEST(ProjectedLbfgs, AClippedPhotoNeverStallsAndJNeverRisesBetweenAcceptedSteps)
     const at::Tensor content = imageToTensor(clippedPhoto(c.size));
     const double atBound = (content.eq(0.0) | content.eq(1.0)).to(at::kDouble).mean().item<double>();
     ASSERT_GT(atBound, 0.4) << "the photo must have large clipped areas";
-    CostFunction cost(c.model, content, {imageToTensor(stripes(c.size, c.size))}, {}, settings.contentLayer,
-                      settings.weights, at::kCPU);
+    CostFunction cost(c.model, content, {imageToTensor(test::stripedPainting(c.size, c.size))}, {},
+                      settings.contentLayer, settings.weights, at::kCPU);
     at::Tensor g = content.clone();
     Stepper stepper(Optimizer::Lbfgs, 1.0, g);
     double first = 0.0, reported = 0.0;

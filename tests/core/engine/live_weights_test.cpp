@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include "core/engine/render.h"
+#include "tests/support/test_images.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -20,20 +21,10 @@ cv::Mat smoothPhoto(int w, int h) {
   return image;
 }
 
-cv::Mat stripes(int w, int h) {
-  cv::Mat image(h, w, CV_32FC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float stripe = ((x + y) / 3) % 2 ? 0.9f : 0.1f;
-      image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
-    }
-  return image;
-}
-
 RenderJob liveJob(int iterations) {
   RenderJob job;
   job.content = smoothPhoto(48, 36);
-  job.styles = {stripes(32, 32)};
+  job.styles = {test::stripedPainting(32, 32)};
   job.model = test::makeTinyModel();
   job.settings.size = 48;
   job.settings.iterations = iterations;
