@@ -14,6 +14,7 @@
 #include "core/engine/cost_function.h"
 #include "core/engine/cpu_allocator.h"
 #include "core/engine/iterate_average.h"
+#include "core/engine/level_start.h"
 #include "core/engine/network_geometry.h"
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
@@ -142,8 +143,7 @@ class RenderLoop {
       result_.cancelled = true;
     }
     if (!generated.defined())  // cancelled before the first level began
-      generated =
-          initialImage(job_, settings_, imageToTensor(resizeToLongest(job_.content, levels_.front().size)));
+      generated = initialImage(job_, settings_, contentAt(levels_.front().size));
     at::Tensor shown = averaged(generated);
     // Stopped at a coarse level: the result still has the size asked for.
     if (shown.size(2) != finalSize.height || shown.size(3) != finalSize.width)
@@ -159,7 +159,7 @@ class RenderLoop {
       const PyramidLevel& level = levels_[k];
       // The last level's blocks are the wrong sizes for this one: give them back.
       if (k > firstLevel) releaseCachedCpuMemory();
-      at::Tensor content = imageToTensor(resizeToLongest(job_.content, level.size));
+      at::Tensor content = contentAt(level.size);
       if (resume && k == firstLevel) {
         generated = imageToTensor(resume->generated);
         if (generated.sizes() != content.sizes())
@@ -167,9 +167,8 @@ class RenderLoop {
                       "The checkpoint's image is not the size of its level: it belongs to "
                       "another render");
       } else {
-        generated = generated.defined()
-                        ? resizeImageTensor(generated, int(content.size(2)), int(content.size(3)))
-                        : initialImage(job_, settings_, content);
+        generated = generated.defined() ? nextLevelStart(generated, contentAt(levels_[k - 1].size), content)
+                                        : initialImage(job_, settings_, content);
       }
       generated = generated.to(device).contiguous();
       observer_.onLevel(int(k) + 1, int(levels_.size()), int(content.size(3)), int(content.size(2)));
@@ -181,6 +180,9 @@ class RenderLoop {
       doneShare += shares_[k];
     }
   }
+
+  // The content image (as the optimisation sees it) at a level's size.
+  at::Tensor contentAt(int longest) const { return imageToTensor(resizeToLongest(job_.content, longest)); }
 
   // Where a resumed render picks up: its level, with the count, clock and
   // weights of the checkpoint. Returns the level.

@@ -8,6 +8,7 @@
 
 #include "core/engine/cost_function.h"
 #include "core/engine/feature_extractor.h"
+#include "core/engine/level_start.h"
 #include "core/engine/render.h"
 #include "core/engine/tensor_convert.h"
 #include "core/util/error.h"
@@ -372,6 +373,22 @@ TEST(Pyramid, ResizingGKeepsFloatPrecisionAndTheGamut) {
   EXPECT_NEAR(up[0][1][5][5].item<float>(), 0.50037f, 1e-6);  // not 128/255 = 0.50196
   EXPECT_LE(up.max().item<float>(), 1.0f);                    // bicubic overshoot clamped
   EXPECT_GE(up.min().item<float>(), 0.0f);
+}
+
+// A finer level starts from the photo at its size plus what the coarse levels
+// changed: detail the coarse level could not hold is the photo's, not a blur.
+TEST(Pyramid, ANewLevelStartsFromThePhotoPlusTheCoarseChange) {
+  const at::Tensor fine = at::rand({1, 3, 12, 16}, at::TensorOptions().dtype(at::kFloat)) * 0.6f + 0.2f;
+  const at::Tensor coarse = resizeImageTensor(fine, 6, 8);
+  // Nothing changed at the coarse level: the start is the photo, detail and all.
+  EXPECT_TRUE(at::allclose(nextLevelStart(coarse, coarse, fine), fine, 0.0, 1e-6));
+  // A change the coarse level made (here: everything 0.1 brighter) carries over.
+  const at::Tensor brighter = nextLevelStart(coarse + 0.1f, coarse, fine);
+  EXPECT_TRUE(at::allclose(brighter, fine + 0.1f, 0.0, 1e-5));
+  // And the start stays in the gamut.
+  const at::Tensor saturated = nextLevelStart(coarse + 0.9f, coarse, fine);
+  EXPECT_LE(saturated.max().item<float>(), 1.0f);
+  EXPECT_EQ(saturated.sizes(), fine.sizes());
 }
 
 // By default a small style image is not upscaled to G's size: the render
