@@ -2,6 +2,7 @@
 
 #include <QMetaObject>
 
+#include "core/settings/pyramid.h"
 #include "core/util/error.h"
 #include "ui/image_convert.h"
 
@@ -153,7 +154,10 @@ void RenderController::submitWeights(const LossWeights& weights) {
 }
 
 void RenderController::runOnWorker(RenderJob job) {
-  Observer observer(*this, minFrameInterval_, job.settings.iterations);
+  // Iterations count over all pyramid levels: the last frame is the last level's last.
+  int total = 0;
+  for (const PyramidLevel& level : pyramidLevels(job.settings)) total += level.iterations;
+  Observer observer(*this, minFrameInterval_, total);
   RenderResult result;
   QString error;
   try {

@@ -1,13 +1,15 @@
 // The worker controller: frames and reports arrive as signals on the GUI
 // thread, live weights apply without a restart, pause, stop and destruction
 // mid-run behave.
+#include "ui/render_controller.h"
+
+#include <gtest/gtest.h>
+
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
-#include <gtest/gtest.h>
 
 #include "core/engine/render.h"
-#include "ui/render_controller.h"
 #include "tests/ui/ui_test_support.h"
 
 namespace impasto {
@@ -36,14 +38,16 @@ RenderJob tinyJob(int iterations, Optimizer optimizer = Optimizer::Adam, int siz
 // Collects every report the controller delivers, in order.
 struct ReportLog {
   explicit ReportLog(RenderController& c) {
-    QObject::connect(&c, &RenderController::stepsReported, &c, [this](const QList<StepReport>& r) { all += r; });
+    QObject::connect(&c, &RenderController::stepsReported, &c,
+                     [this](const QList<StepReport>& r) { all += r; });
   }
   int last() const { return all.isEmpty() ? 0 : all.back().iteration; }
   QList<StepReport> all;
 };
 
 void expectConsecutive(const QList<StepReport>& reports) {
-  for (int i = 0; i < reports.size(); ++i) ASSERT_EQ(reports[i].iteration, i + 1) << "reports must count on, never restart";
+  for (int i = 0; i < reports.size(); ++i)
+    ASSERT_EQ(reports[i].iteration, i + 1) << "reports must count on, never restart";
 }
 
 TEST(RenderControllerTest, StartDeliversFramesReportsAndTheResultOnTheGuiThread) {
@@ -92,6 +96,25 @@ TEST(RenderControllerTest, FramesAreThrottled) {
   EXPECT_EQ(frames.last().at(0).toInt(), 300);
 }
 
+// Iterations count over all pyramid levels: the throttle holds through the
+// coarse levels too, not only up to the final level's step count.
+TEST(RenderControllerTest, FramesAreThrottledThroughThePyramidsCoarseLevels) {
+  RenderJob job = tinyJob(10, Optimizer::Adam, 362);
+  job.settings.coarseIterations = 100;  // levels of 256 and 362 px: 110 steps, 100 of them coarse
+  job.settings = resolveSettings(job.settings, *job.model);
+  RenderController controller;
+  controller.setMaxFramesPerSecond(5.0);
+  QSignalSpy frames(&controller, &RenderController::frameReady);
+  QSignalSpy finished(&controller, &RenderController::finished);
+  QElapsedTimer timer;
+  timer.start();
+  ASSERT_TRUE(controller.start(job));
+  ASSERT_TRUE(waitUntil([&] { return finished.count() == 1; }, 60000));
+  const double seconds = double(timer.elapsed()) / 1000.0;
+  EXPECT_LE(frames.count(), int(seconds * 5.0) + 3) << "over " << seconds << " s";
+  EXPECT_EQ(frames.last().at(0).toInt(), 110) << "the last frame always comes";
+}
+
 TEST(RenderControllerTest, ABetaChangeMidRunAppliesAtTheNextStepWithoutARestart) {
   RenderController controller;
   ReportLog log(controller);
@@ -110,7 +133,9 @@ TEST(RenderControllerTest, ABetaChangeMidRunAppliesAtTheNextStepWithoutARestart)
   ASSERT_TRUE(waitUntil([&] { return !controller.isRunning(); }));
 
   expectConsecutive(log.all);
-  auto predicted = [](const StepReport& r, const LossWeights& w) { return w.alpha * r.contentLoss + w.beta * r.styleLoss; };
+  auto predicted = [](const StepReport& r, const LossWeights& w) {
+    return w.alpha * r.contentLoss + w.beta * r.styleLoss;
+  };
   // Before the change J is computed with the old β ...
   for (int i = 0; i < submittedAt; ++i) {
     const StepReport& r = log.all[i];
