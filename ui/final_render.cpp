@@ -208,16 +208,7 @@ void FinalRender::discard() {
 }
 
 FinalRender::Saved FinalRender::loadSaved() const {
-  Checkpoint checkpoint;
-  try {
-    checkpoint = loadCheckpoint(checkpointPath().toStdString());
-  } catch (const Error& e) {
-    // core's advice is the CLI's (--resume); the studio offers Discard instead.
-    std::string message = e.what();
-    if (const auto advice = message.find(". Start the render again"); advice != std::string::npos)
-      message.erase(advice + 1);
-    throw Error(e.kind(), message);
-  }
+  const Checkpoint checkpoint = loadCheckpoint(checkpointPath().toStdString());
   const Json render = Json::parse(checkpoint.render, nullptr, false);
   if (!render.is_object() || render.value("kind", std::string()) != kKind)
     throw Error(ErrorKind::Input, "The checkpoint is not one of a studio final render");

@@ -207,14 +207,19 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
   app.add_option("--tile", o.tile, "evaluate in tiles of PX pixels, plus a margin (same result, less memory)")
       ->type_name("PX")
       ->check(CLI::Range(16, kMaxSize));
-  addApplied<std::string>(app, "--resume",
-                          "continue the render a --checkpoint FILE saved (its settings and files)",
-                          [&o](const std::string& file) {
-                            auto checkpoint = std::make_shared<Checkpoint>(loadCheckpoint(file));
-                            applyCheckpointRender(*checkpoint, o);
-                            o.resumeFile = file;
-                            o.resume = std::move(checkpoint);
-                          })
+  addApplied<std::string>(
+      app, "--resume", "continue the render a --checkpoint FILE saved (its settings and files)",
+      [&o](const std::string& file) {
+        std::shared_ptr<Checkpoint> checkpoint;
+        try {
+          checkpoint = std::make_shared<Checkpoint>(loadCheckpoint(file));
+        } catch (const Error& e) {
+          throw Error(e.kind(), std::string(e.what()) + " Start the render again without --resume.");
+        }
+        applyCheckpointRender(*checkpoint, o);
+        o.resumeFile = file;
+        o.resume = std::move(checkpoint);
+      })
       ->type_name("FILE");
 }
 

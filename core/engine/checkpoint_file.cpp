@@ -60,8 +60,7 @@ class CheckpointReader {
   }
 
   [[noreturn]] void fail(const std::string& why) const {
-    throw Error(ErrorKind::Input, "The checkpoint " + path_.string() + " " + why +
-                                      ". Start the render again without --resume.");
+    throw Error(ErrorKind::Input, "The checkpoint " + path_.string() + " " + why + ".");
   }
 
   void read(void* into, std::uint64_t size, bool hashed = true) {

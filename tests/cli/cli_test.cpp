@@ -481,6 +481,7 @@ TEST_F(CliTest, ACheckpointOfOtherInputsOrDamagedIsRefused) {
   r = run("--resume ck.bin");
   EXPECT_EQ(r.exitCode, 3) << r.output;
   EXPECT_THAT(r.output, HasSubstr("damaged"));
+  EXPECT_THAT(r.output, HasSubstr("without --resume")) << "the CLI says what to do";
   EXPECT_FALSE(fs::exists(dir_ / "out.png"));
 }
 

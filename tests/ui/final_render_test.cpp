@@ -225,6 +225,8 @@ TEST(FinalRender, DamagedCheckpointIsRefusedWithAMessage) {
   EXPECT_TRUE(window.messageBar()->text().contains(QStringLiteral("cannot be resumed")))
       << window.messageBar()->text().toStdString();
   EXPECT_TRUE(asked.contains(QStringLiteral("damaged"))) << asked.toStdString();
+  EXPECT_FALSE(asked.contains(QStringLiteral("--resume")))
+      << "no CLI advice in the studio: " << asked.toStdString();
   EXPECT_FALSE(window.finalRender()->isRunning());
   EXPECT_TRUE(window.finalRender()->hasCheckpoint()) << "kept, as the user asked";
 
