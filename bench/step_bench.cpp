@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -53,9 +54,15 @@ long peakRssMiB() {
   return usage.ru_maxrss / 1024;
 }
 
+int benchThreads() {
+  const char* threads = std::getenv("IMPASTO_BENCH_THREADS");
+  return threads ? std::max(1, std::atoi(threads)) : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int runOne(const std::string& modelArg, int size, int repeats) {
-  // The engine uses every core (render() sets this); measure under the same conditions.
-  torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  // The engine uses every core (render() sets this); measure under the same
+  // conditions, or with --threads N (passed to each child in the environment).
+  torch::set_num_threads(benchThreads());
   ModelPtr model = modelArg == "vgg19-random" ? randomVgg19() : loadModelFile(modelArg);
   RenderSettings settings;
   settings.size = size;
@@ -149,6 +156,7 @@ int renderOne(int size, int iterations, int tile) {
   job.settings.size = size;
   job.settings.iterations = iterations;
   job.settings.scales = 1;
+  job.settings.threads = std::getenv("IMPASTO_BENCH_THREADS") ? benchThreads() : 0;
   job.tile = tile;
   StepClock clock;
   RenderControl control;
@@ -214,6 +222,8 @@ int main(int argc, char** argv) {
         tile = std::stoi(args[++i]);
       else if (args[i] == "--darknet" && hasValue)
         darknet = args[++i];
+      else if (args[i] == "--threads" && hasValue)
+        setenv("IMPASTO_BENCH_THREADS", args[++i].c_str(), 1);
       else if (args[i] == "--repeats" && hasValue)
         repeats = std::stoi(args[++i]);
       else if (args[i] == "--sizes" && hasValue) {
@@ -232,8 +242,7 @@ int main(int argc, char** argv) {
     else
       std::cerr << "darknet-reference not found at " << darknet << "; pass --darknet FILE\n";
 
-    std::printf("threads: %u, allocator: %s\n\n", std::max(1u, std::thread::hardware_concurrency()),
-                allocator.c_str());
+    std::printf("threads: %d, allocator: %s\n\n", benchThreads(), allocator.c_str());
     std::printf(
         "| model | size | G (WxH) | engine step (s) | bare fwd+bwd (s) | engine / bare | "
         "torch::optim::LBFGS iteration (s) | engine / LBFGS | peak RSS (MiB) |\n");
