@@ -208,9 +208,10 @@ class RenderLoop {
       styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
     requireLargeEnough(content, "content image");
     for (const auto& style : styles) requireLargeEnough(style, "style image");
-    // The identity term's faces are found in C at this level's size.
+    // The identity term's faces are found in C at this level's size; γ may
+    // be 0 now and turned up later.
     std::shared_ptr<const IdentityTerm> identity;
-    if (job_.keepIdentity > 0.0 && job_.faceModels) {
+    if (job_.faceModels) {
       identity = std::make_shared<const IdentityTerm>(*job_.faceModels, tensorToImage(content));
       if (identity->empty()) identity.reset();
     }
@@ -218,10 +219,7 @@ class RenderLoop {
     CostFunction cost(
         job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer, weights_,
         device, at::kFloat, [this](RenderPhase phase) { control_.throwIfCancelled(phase); }, plan.tile);
-    if (identity) {
-      const double gamma = job_.keepIdentity;
-      cost.setExtraTerm([identity, gamma](const at::Tensor& g) { return gamma * identity->evaluate(g); });
-    }
+    if (identity) cost.setExtraTerm([identity](const at::Tensor& g) { return identity->evaluate(g); });
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
     average_.reset();
@@ -237,7 +235,7 @@ class RenderLoop {
         cost.setWeights(*report.newWeights);
         // Not a reset: a restarted L-BFGS creeps for steps and a dragged
         // slider would freeze the picture. The history is kept and rescaled.
-        stepper.costChanged(cost.weights());
+        stepper.costChanged(cost);
       }
       CostTerms terms = stepper.step(cost);
       if (settings_.average == Averaging::Ema) average_.add(generated);
@@ -254,6 +252,7 @@ class RenderLoop {
       report.styleLoss = terms.style;
       report.styleLossPerLayer = terms.stylePerLayer;
       report.tvLoss = terms.tv;
+      report.identityLoss = terms.identity;
       report.elapsedSeconds = elapsedSeconds();
       iteration_ = i;
       result_.iterations = i;
