@@ -1,12 +1,13 @@
 #!/bin/sh
 # Measures the portrait guard's default γ: d(C, G) of every face, without the
-# identity term and with γ = 100 and 1000, for darknet-reference at β = 1e6
-# (strong style) on the 16 face photos of ../shared/images/faces, then on a
+# identity term and with γ = 100, 1000 and 10000, for darknet-reference at
+# β = 1e6 (strong style, The Scream) on the face photos of
+# ../shared/images/faces (the 16 crops and the two group photos), then on a
 # group portrait at a larger size. One thread, one render at a time.
 #
 #   bench/identity_gamma.sh [BUILD_DIR] [SHARED_DIR]
 #
-# The table is in the README (Portrait guard). Takes about 40 minutes on one core.
+# The table is in the README (Portrait guard). Takes about an hour on one core.
 set -eu
 build=${1:-build}
 shared=${2:-../shared}
@@ -20,6 +21,6 @@ done
 common="--model $model --style $style --beta 1e6 --iterations 300 --threads 1"
 # The 150 px face crops, each with a border of its own edges (the detector
 # needs context), at 384 px.
-"$bench" $common --photos "$shared/images/faces" --size 384 --pad 1 --gammas 0,100,1000
+"$bench" $common --photos "$shared/images/faces" --size 384 --pad 1 --gammas 0,100,1000,10000
 # A group portrait (three faces) at 768 px.
-"$bench" $common --image "$shared/images/faces/bbt1.jpg" --size 768 --gammas 0,1000
+"$bench" $common --image "$shared/images/faces/bbt1.jpg" --size 768 --gammas 0,1000,10000

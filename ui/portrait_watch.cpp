@@ -70,6 +70,7 @@ void PortraitWatch::relocate() {
   }
   loadModels();
   emit modelsChanged();
+  if (!content_.empty()) setContent(content_);  // found later (the model manager installed them)
 }
 
 void PortraitWatch::loadModels() {
@@ -92,6 +93,7 @@ void PortraitWatch::loadModels() {
 }
 
 void PortraitWatch::setContent(const cv::Mat& rgb) {
+  content_ = rgb;
   ++generation_;
   ++measureGeneration_;
   measureAtOnce_ = true;

@@ -92,6 +92,7 @@ class PortraitWatch : public QObject {
   bool measureAtOnce_ = true;  // the first measure of a content or render does not wait
   bool analyzing_ = false;
   bool analyzed_ = false;
+  cv::Mat content_;  // the last content given (shared pixels), analysed again when the models appear
   std::shared_ptr<Guard> guard_;
   QList<QRectF> faceBoxes_;
   cv::Mat pendingFrame_;  // the newest frame not measured yet

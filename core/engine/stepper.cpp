@@ -76,6 +76,10 @@ void Stepper::costChanged(const CostFunction& cost) {
         accepted_.style += lambda * perLayer[name];
       }
     accepted_.stylePerLayer = std::move(perLayer);
+    if (!(cost.hasExtraTerm() && weights.identity > 0.0)) {
+      accepted_.identity = 0.0;  // out of J now, as the steps to come report it
+      accepted_.identityEvaluated = false;
+    }
   }
 }
 

@@ -141,6 +141,9 @@ TEST_F(PortraitGuardModelsTest, TheBadgeSaysSamePersonForAFacePhotoAndDriftingFo
   watch->setMinInterval(200);
   const cv::Mat penny = paddedFace("penny1.png");
   prepare(window, writeImage(QStringLiteral("penny.png"), penny), 160);
+  RenderSettings gentle = window.parameters()->settings();
+  gentle.weights.beta = 1.0;  // a light touch of style: the face stays Penny's
+  window.parameters()->setSettings(gentle);
   ASSERT_TRUE(waitUntil([&] { return watch->contentAnalyzed(); }, 30000));
   ASSERT_EQ(watch->faceBoxes().size(), 1) << "one face in the padded crop";
   EXPECT_EQ(window.parameters()->faceStateLabel()->text().toStdString(), "1 face in the content");
@@ -220,6 +223,27 @@ TEST_F(PortraitGuardModelsTest, AFacelessImageGetsNoBadgeAndNoFaceSearchInTheRen
   EXPECT_TRUE(window.preview()->badgeText().isEmpty());
   EXPECT_TRUE(window.preview()->faces().isEmpty());
   EXPECT_EQ(watch->measureCount(), 0);
+}
+
+// Face models installed while the studio runs (the model manager downloads
+// face-api): the controls come on and the content already loaded is searched.
+TEST_F(PortraitGuardModelsTest, ModelsFoundLaterEnableTheControlsAndAnalyseTheContent) {
+  const QString empty = uitest::scratchPath(QStringLiteral("no-face-models-yet"));
+  QDir().mkpath(empty);
+  env_.reset();  // before the next one: its destructor unsets the variable
+  env_ = std::make_unique<FaceModelsEnv>(empty);
+  MainWindow window;
+  ASSERT_TRUE(window.loadContent(writeImage(QStringLiteral("penny.png"), paddedFace("penny1.png"))));
+  EXPECT_FALSE(window.parameters()->keepIdentityBox()->isEnabled());
+  EXPECT_FALSE(window.portraitWatch()->isAnalyzing());
+
+  env_.reset();
+  env_ = std::make_unique<FaceModelsEnv>(QString::fromStdString(sharedFaceModels().string()));
+  window.portraitWatch()->relocate();
+  EXPECT_TRUE(window.parameters()->keepIdentityBox()->isEnabled());
+  ASSERT_TRUE(waitUntil([&] { return window.portraitWatch()->contentAnalyzed(); }, 30000));
+  EXPECT_EQ(window.portraitWatch()->faceBoxes().size(), 1);
+  EXPECT_TRUE(window.session()->faceModels());
 }
 
 // Keep identity and the γ slider, dragged with the mouse while a portrait
