@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileInfo>
@@ -17,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "core/io/image_io.h"
+#include "core/library/face_model_location.h"
 #include "core/util/version.h"
 #include "ui/file_dialogs.h"
 #include "ui/final_render.h"
@@ -29,6 +31,7 @@
 #include "ui/model_catalog.h"
 #include "ui/model_manager_dialog.h"
 #include "ui/parameter_panel.h"
+#include "ui/portrait_watch.h"
 #include "ui/preview_widget.h"
 #include "ui/render_status.h"
 #include "ui/studio_session.h"
@@ -59,6 +62,7 @@ MainWindow::MainWindow(QWidget* parent)
   buildFinalRender();
   buildMenus();
   connectSession();
+  buildPortraitGuard();
   restoreSettings();
   refreshModelChoices();
   updateActions();
@@ -259,6 +263,7 @@ void MainWindow::connectSession() {
   connect(session_, &StudioSession::error, this, &MainWindow::showError);
   connect(session_, &StudioSession::frameReady, this, [this](int, const QImage& frame) {
     preview_->setImage(frame);
+    portrait_->frameArrived(session_->latestFrame());
     if (!exportAction_->isEnabled()) updateActions();  // the first frame can be exported
   });
   connect(session_, &StudioSession::stepsReported, chart_, &LossChart::addReports);
@@ -267,6 +272,7 @@ void MainWindow::connectSession() {
     statusBar()->showMessage(tr("New weights apply from the next step"), 3000);
   });
   connect(session_, &StudioSession::runningChanged, this, [this](bool running) {
+    if (running) portrait_->clearMeasure();  // the badge speaks of the new render's frames
     panel_->setRunning(running);
     updateActions();
   });
@@ -283,6 +289,7 @@ void MainWindow::restoreSettings() {
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
   mainSplitter_->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
   centreSplitter_->restoreState(settings.value(QStringLiteral("window/centreSplitter")).toByteArray());
+  panel_->faceBoxesBox()->setChecked(settings.value(QStringLiteral("view/faceBoxes"), false).toBool());
   const QByteArray last = settings.value(QStringLiteral("lastPreset")).toByteArray();
   if (!last.isEmpty()) {
     Preset preset;
@@ -302,6 +309,7 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("window/state"), saveState());
   settings.setValue(QStringLiteral("window/splitter"), mainSplitter_->saveState());
   settings.setValue(QStringLiteral("window/centreSplitter"), centreSplitter_->saveState());
+  settings.setValue(QStringLiteral("view/faceBoxes"), panel_->faceBoxesBox()->isChecked());
   settings.setValue(QStringLiteral("lastPreset"), QByteArray::fromStdString(presetToJson(currentPreset())));
   if (!session_->modelId().isEmpty()) settings.setValue(QStringLiteral("model"), session_->modelId());
 }
@@ -348,7 +356,9 @@ bool MainWindow::loadContent(const QString& path) {
 void MainWindow::onContentChanged() {
   const LoadedImage& content = session_->content();
   const int side = std::min(kBeforeImageSide, std::max(content.rgb.cols, content.rgb.rows));
-  preview_->setBeforeImage(toQImage(resizeToLongest(content.rgb, side)));
+  const cv::Mat before = resizeToLongest(content.rgb, side);
+  preview_->setBeforeImage(toQImage(before));
+  portrait_->setContent(before);
   updateActions();
   setWindowTitle(QStringLiteral("%1 — Impasto").arg(content.name));
 }
@@ -400,6 +410,60 @@ void MainWindow::useModelArgument(const QString& nameOrPath) {
   refreshModelChoices();
 }
 
+void MainWindow::buildPortraitGuard() {
+  portrait_ = new PortraitWatch(session_->catalog().library(), this);
+  connect(portrait_, &PortraitWatch::modelsChanged, this, &MainWindow::showPortraitState);
+  connect(portrait_, &PortraitWatch::facesChanged, this, &MainWindow::showPortraitState);
+  connect(portrait_, &PortraitWatch::measured, this, &MainWindow::showPortraitMeasure);
+  connect(panel_, &ParameterPanel::showFaceBoxesToggled, this,
+          [this] { preview_->setShowFaceBoxes(panel_->showFaceBoxes()); });
+  showPortraitState();
+}
+
+void MainWindow::showPortraitState() {
+  const bool available = portrait_->modelsAvailable();
+  panel_->setFaceModelsAvailable(available, portrait_->unavailableReason());
+  preview_->setShowFaceBoxes(panel_->showFaceBoxes());
+  // A content known to be faceless needs no face search at each pyramid level.
+  const bool mayHaveFaces = portrait_->isAnalyzing() || portrait_->hasFaces();
+  session_->setFaceModels(mayHaveFaces ? portrait_->models() : nullptr);
+  if (!available) {
+    showPortraitMeasure();
+    return;
+  }
+  const int faces = int(portrait_->faceBoxes().size());
+  if (!portrait_->models())
+    panel_->setFaceState(tr("Loading the face models…"));
+  else if (portrait_->isAnalyzing())
+    panel_->setFaceState(tr("Looking for faces…"));
+  else if (!portrait_->contentAnalyzed())
+    panel_->setFaceState(QString());
+  else if (faces == 0)
+    panel_->setFaceState(tr("No faces in the content"));
+  else
+    panel_->setFaceState(faces == 1 ? tr("1 face in the content") : tr("%1 faces in the content").arg(faces));
+  showPortraitMeasure();
+}
+
+void MainWindow::showPortraitMeasure() {
+  const std::vector<FaceIdentity>& measure = portrait_->identities();
+  const QList<QRectF>& boxes = portrait_->faceBoxes();
+  const bool measured = portrait_->hasFaces() && measure.size() == std::size_t(boxes.size());
+  QList<PreviewFace> faces;
+  for (int i = 0; i < boxes.size(); ++i) {
+    PreviewFace face;
+    face.box = boxes[i];
+    if (measured) {
+      const FaceIdentity& identity = measure[std::size_t(i)];
+      face.state = identity.samePerson ? PreviewFace::State::Same : PreviewFace::State::Drifting;
+      face.label = QStringLiteral("d = %1").arg(identity.distance, 0, 'f', 2);
+    }
+    faces.append(face);
+  }
+  preview_->setFaces(faces);
+  preview_->setBadge(measured ? portraitBadgeText(measure) : QString(), portraitBadgeGood(measure));
+}
+
 void MainWindow::onModelLoading() {
   panel_->setModelState(tr("Loading…"));
   refreshModelChoices();
@@ -429,6 +493,10 @@ void MainWindow::showModelManager() {
   if (!modelManager_) {
     modelManager_ = new ModelManagerDialog(session_->catalog().library(), this);
     connect(modelManager_, &ModelManagerDialog::modelInstalled, this, [this](const QString& name) {
+      if (name == QLatin1String(kFaceModelName)) {
+        portrait_->relocate();
+        return;
+      }
       refreshModelChoices();
       if (!session_->model() && !session_->isModelLoading()) useModel(name);
     });
@@ -468,6 +536,7 @@ bool MainWindow::startRender() {
 void MainWindow::onFinished(bool cancelled) {
   const cv::Mat& result = session_->result();
   if (!result.empty()) preview_->setImage(toQImage(result));
+  portrait_->frameArrived(result);
   const StepReport& last = session_->lastReport();
   const QString took = durationText(session_->secondsSinceStart());
   statusBar()->showMessage(cancelled ? tr("Stopped at iteration %1 after %2").arg(last.iteration).arg(took)

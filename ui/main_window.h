@@ -26,6 +26,7 @@ class LossChart;
 class MessageBar;
 class ModelManagerDialog;
 class ParameterPanel;
+class PortraitWatch;
 class PreviewWidget;
 class RenderController;
 class RenderStatus;
@@ -88,6 +89,7 @@ class MainWindow : public QMainWindow {
   ParameterPanel* parameters() const { return panel_; }
   LossChart* lossChart() const { return chart_; }
   PreviewWidget* preview() const { return preview_; }
+  PortraitWatch* portraitWatch() const { return portrait_; }
   ImageDropZone* contentZone() const { return contentZone_; }
   StyleList* styleList() const { return styles_; }
   MessageBar* messageBar() const { return messages_; }
@@ -131,6 +133,11 @@ class MainWindow : public QMainWindow {
   void onModelLoading();
   void onModelChanged();
   void onFinished(bool cancelled);
+  void buildPortraitGuard();
+  // The face models, the content's faces and the last measure, into the panel,
+  // the preview (boxes, badge) and the session (renders may use γ).
+  void showPortraitState();
+  void showPortraitMeasure();
   void updateActions();
   void openContentDialog();
   void addStyleDialog();
@@ -153,6 +160,7 @@ class MainWindow : public QMainWindow {
   ImageDropZone* contentZone_ = nullptr;
   StyleList* styles_ = nullptr;
   PreviewWidget* preview_ = nullptr;
+  PortraitWatch* portrait_ = nullptr;
   LossChart* chart_ = nullptr;
   ParameterPanel* panel_ = nullptr;
   QSplitter* mainSplitter_ = nullptr;

@@ -18,6 +18,7 @@
 #include "ui/message_bar.h"
 #include "ui/model_catalog.h"
 #include "ui/parameter_panel.h"
+#include "ui/portrait_watch.h"
 #include "ui/render_controller.h"
 
 namespace impasto {
@@ -178,6 +179,7 @@ void MainWindow::resumeSavedFinalRender() {
       const cv::Size size = sizeForLongest(again.job.content.size(), settings.size);
       memory = FinalRenderDialog::planText(planMemory(*model, settings, size.width, size.height, 0, 0.0));
       session_->stop();
+      again.job.faceModels = portrait_->models();  // γ of the saved settings needs them
       finalRender_->resume(std::move(again), model);
     } catch (const std::exception& e) {
       showError(tr("Could not resume the final render: %1").arg(QString::fromStdString(e.what())));

@@ -27,6 +27,7 @@ ParameterPanel::ParameterPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(buildModelGroup());
   layout->addWidget(buildWeightsGroup());
+  layout->addWidget(buildPortraitGroup());
   layout->addWidget(buildLayersGroup(), 1);
   layout->addWidget(buildOutputGroup());
 }
@@ -79,6 +80,53 @@ QWidget* ParameterPanel::buildWeightsGroup() {
     connect(s, &LogSlider::valueChanged, this, &ParameterPanel::weightsEdited);
   return group;
 }
+
+QWidget* ParameterPanel::buildPortraitGroup() {
+  auto* group = new QGroupBox(tr("Portrait guard (live)"), this);
+  group->setToolTip(
+      tr("Keeps faces recognisable: adds γ·Σ ‖f(C_face) − f(G_face)‖² to J, f the 128-d face descriptor. "
+         "The badge on the preview shows the distance d; below 0.6 it is the same person."));
+  auto* form = new QFormLayout(group);
+  keepIdentity_ = new QCheckBox(tr("Keep identity"), group);
+  identity_ = new LogSlider(1e-1, 1e7, false, group);
+  identity_->setValue(kDefaultIdentity);
+  identity_->setToolTip(tr("γ: how strongly the faces stay the same person's"));
+  faceBoxes_ = new QCheckBox(tr("Show face boxes"), group);
+  faceState_ = new QLabel(group);
+  faceState_->setWordWrap(true);
+  form->addRow(keepIdentity_);
+  form->addRow(QStringLiteral("γ"), identity_);
+  form->addRow(faceBoxes_);
+  form->addRow(faceState_);
+  connect(keepIdentity_, &QCheckBox::toggled, this, [this] {
+    updatePortraitControls();
+    if (!filling_) emit weightsEdited();
+  });
+  connect(identity_, &LogSlider::valueChanged, this, &ParameterPanel::weightsEdited);
+  connect(faceBoxes_, &QCheckBox::toggled, this, &ParameterPanel::showFaceBoxesToggled);
+  updatePortraitControls();
+  return group;
+}
+
+void ParameterPanel::updatePortraitControls() {
+  keepIdentity_->setEnabled(faceModelsAvailable_);
+  faceBoxes_->setEnabled(faceModelsAvailable_);
+  identity_->setEnabled(faceModelsAvailable_ && keepIdentity_->isChecked());
+}
+
+void ParameterPanel::setFaceModelsAvailable(bool available, const QString& why) {
+  faceModelsAvailable_ = available;
+  const QString tip = available ? tr("Keep the faces of the content the same person's while the style grows")
+                                : tr("Needs the face models: %1").arg(why);
+  keepIdentity_->setToolTip(tip);
+  faceBoxes_->setToolTip(available ? tr("Draw the content's faces on the preview") : tip);
+  if (!available) setFaceState(tr("Face models not installed"));
+  updatePortraitControls();
+}
+
+void ParameterPanel::setFaceState(const QString& text) { faceState_->setText(text); }
+
+bool ParameterPanel::showFaceBoxes() const { return faceBoxes_->isEnabled() && faceBoxes_->isChecked(); }
 
 QWidget* ParameterPanel::buildLayersGroup() {
   auto* group = new QGroupBox(tr("Layers"), this);
@@ -262,6 +310,7 @@ LossWeights ParameterPanel::weights() const {
   w.alpha = alpha_->value();
   w.beta = beta_->value();
   w.tv = tv_->value();
+  w.identity = keepIdentity_->isChecked() ? identity_->value() : 0.0;
   for (int row = 0; row < layers_->rowCount(); ++row) {
     if (layers_->item(row, kStyleColumn)->checkState() != Qt::Checked) continue;
     const ScientificSpinBox* box = lambdaBox(row);
@@ -294,6 +343,12 @@ void ParameterPanel::setSettings(const RenderSettings& s) {
   alpha_->setValue(s.weights.alpha);
   beta_->setValue(s.weights.beta);
   tv_->setValue(s.weights.tv);
+  {
+    filling_ = true;  // the caller submits the new settings as one change
+    keepIdentity_->setChecked(s.weights.identity > 0.0);
+    filling_ = false;
+  }
+  if (s.weights.identity > 0.0) identity_->setValue(s.weights.identity);
   optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(int(s.optimizer))));
   learningRate_->setValue(s.learningRate);
   init_->setCurrentIndex(std::max(0, init_->findData(int(s.init))));

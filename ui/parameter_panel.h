@@ -11,6 +11,7 @@
 #include "core/models/model.h"
 #include "ui/model_choice.h"
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -23,11 +24,10 @@ namespace impasto {
 class LogSlider;
 class ScientificSpinBox;
 
-// The knobs of a render: the model, α and β, the per-layer λ table and the
-// content layer, output size, iterations, optimiser, init, seed, TV, pooling,
-// colour preservation and iterate averaging.
-// Weights (α, β, λ, the layer check boxes, TV) stay editable while a render
-// runs and are applied live; the rest is locked until it ends.
+// The knobs of a render: the model, α and β, the portrait guard (Keep
+// identity, γ, face boxes), the per-layer λ table and the content layer, output size, iterations, optimiser,
+// init, seed, TV, pooling, colour preservation and iterate averaging. Weights (α, β, λ, the layer check
+// boxes, TV, γ) stay editable while a render runs and are applied live; the rest is locked until it ends.
 class ParameterPanel : public QWidget {
   Q_OBJECT
 
@@ -56,10 +56,21 @@ class ParameterPanel : public QWidget {
 
   void setRunning(bool running);
 
+  // The portrait guard's controls. Without the face models Keep identity and
+  // the face boxes are disabled, with why (and the download command) as tooltip.
+  void setFaceModelsAvailable(bool available, const QString& why = {});
+  // "2 faces", "No faces in the content", "Looking for faces…"
+  void setFaceState(const QString& text);
+  bool showFaceBoxes() const;
+
   // For tests and presets: direct access to the live controls.
   LogSlider* alphaSlider() const { return alpha_; }
   LogSlider* betaSlider() const { return beta_; }
   LogSlider* tvSlider() const { return tv_; }
+  LogSlider* identitySlider() const { return identity_; }
+  QCheckBox* keepIdentityBox() const { return keepIdentity_; }
+  QCheckBox* faceBoxesBox() const { return faceBoxes_; }
+  QLabel* faceStateLabel() const { return faceState_; }
   QTableWidget* layerTable() const { return layers_; }
   QComboBox* modelCombo() const { return model_; }
   QComboBox* preserveColorsCombo() const { return preserveColors_; }
@@ -67,8 +78,9 @@ class ParameterPanel : public QWidget {
   void setStyleLayer(const std::string& layer, bool used, std::optional<double> lambda = std::nullopt);
 
  signals:
-  // α, β, a λ, a layer check box or TV changed by the user.
+  // α, β, a λ, a layer check box, TV, Keep identity or γ changed by the user.
   void weightsEdited();
+  void showFaceBoxesToggled(bool on);
   void modelChosen(const QString& id);
   void poolingChosen();
   void manageModelsRequested();
@@ -76,7 +88,9 @@ class ParameterPanel : public QWidget {
  private:
   QWidget* buildModelGroup();
   QWidget* buildWeightsGroup();
+  QWidget* buildPortraitGroup();
   QWidget* buildLayersGroup();
+  void updatePortraitControls();
   QWidget* buildOutputGroup();
   void applyLayerChoices(const std::map<std::string, double>& styleLayers, const std::string& contentLayer);
   int rowOf(const std::string& layer) const;
@@ -89,6 +103,11 @@ class ParameterPanel : public QWidget {
   LogSlider* alpha_ = nullptr;
   LogSlider* beta_ = nullptr;
   LogSlider* tv_ = nullptr;
+  QCheckBox* keepIdentity_ = nullptr;
+  LogSlider* identity_ = nullptr;
+  QCheckBox* faceBoxes_ = nullptr;
+  QLabel* faceState_ = nullptr;
+  bool faceModelsAvailable_ = true;
   QTableWidget* layers_ = nullptr;
   QComboBox* contentLayer_ = nullptr;
   QSpinBox* size_ = nullptr;

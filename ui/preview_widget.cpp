@@ -55,7 +55,8 @@ double PreviewWidget::fitZoom() const {
   const QSize s = displaySize();
   if (s.isEmpty()) return 1.0;
   const double margin = 8.0;
-  return std::clamp(std::min((width() - margin) / s.width(), (height() - margin) / s.height()), kMinZoom, kMaxZoom);
+  return std::clamp(std::min((width() - margin) / s.width(), (height() - margin) / s.height()), kMinZoom,
+                    kMaxZoom);
 }
 
 QRectF PreviewWidget::imageRect() const {
@@ -129,13 +130,18 @@ void PreviewWidget::paintEvent(QPaintEvent*) {
   painter.setRenderHint(QPainter::SmoothPixmapTransform, zoom_ < 2.0);
   const QPixmap& after = pixmap_.isNull() ? before_ : pixmap_;
   painter.drawPixmap(target, after, after.rect());
-  if (!split_ || before_.isNull()) return;
+  if (split_ && !before_.isNull()) paintSplit(painter, target);
+  if (showFaceBoxes_) paintFaceBoxes(painter, target);
+  if (!badge_.isEmpty()) paintBadge(painter);
+}
 
+void PreviewWidget::paintSplit(QPainter& painter, const QRectF& target) {
   const double x = target.left() + splitPosition_ * target.width();
   painter.save();
   painter.setClipRect(QRectF(target.topLeft(), QPointF(x, target.bottom())));
   painter.drawPixmap(target, before_, before_.rect());
   painter.restore();
+  painter.save();
   painter.setPen(QPen(Qt::white, 2));
   painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()));
   painter.setBrush(Qt::white);
@@ -146,9 +152,72 @@ void PreviewWidget::paintEvent(QPaintEvent*) {
   painter.drawText(QPointF(std::max(visible.left(), target.left()) + 8, visible.top() + metrics.ascent() + 6),
                    tr("Before"));
   const QString afterText = tr("After");
-  painter.drawText(QPointF(std::min(visible.right(), target.right()) - metrics.horizontalAdvance(afterText) - 8,
-                           visible.top() + metrics.ascent() + 6),
-                   afterText);
+  painter.drawText(
+      QPointF(std::min(visible.right(), target.right()) - metrics.horizontalAdvance(afterText) - 8,
+              visible.top() + metrics.ascent() + 6),
+      afterText);
+  painter.restore();
+}
+
+void PreviewWidget::paintFaceBoxes(QPainter& painter, const QRectF& target) {
+  painter.save();
+  painter.setRenderHint(QPainter::Antialiasing);
+  painter.setBrush(Qt::NoBrush);
+  const QFontMetrics metrics(font());
+  for (const PreviewFace& face : faces_) {
+    const QRectF box(target.left() + face.box.x() * target.width(),
+                     target.top() + face.box.y() * target.height(), face.box.width() * target.width(),
+                     face.box.height() * target.height());
+    const QColor colour = face.state == FaceState::Drifting ? kDriftingColour
+                          : face.state == FaceState::Same   ? kSameColour
+                                                            : kUnmeasuredColour;
+    painter.setPen(QPen(QColor(0, 0, 0, 160), 4));
+    painter.drawRect(box);
+    painter.setPen(QPen(colour, 2));
+    painter.drawRect(box);
+    if (face.label.isEmpty()) continue;
+    const QRectF label(box.left(), box.bottom() + 2, metrics.horizontalAdvance(face.label) + 8,
+                       metrics.height() + 2);
+    painter.fillRect(label, QColor(0, 0, 0, 170));
+    painter.setPen(colour);
+    painter.drawText(label, Qt::AlignCenter, face.label);
+  }
+  painter.restore();
+}
+
+void PreviewWidget::paintBadge(QPainter& painter) {
+  painter.save();
+  painter.setRenderHint(QPainter::Antialiasing);
+  QFont bold = font();
+  bold.setBold(true);
+  bold.setPointSizeF(bold.pointSizeF() * 1.25);
+  painter.setFont(bold);
+  const QFontMetrics metrics(bold);
+  const QRectF box(12, 12, metrics.horizontalAdvance(badge_) + 24, metrics.height() + 12);
+  painter.setPen(Qt::NoPen);
+  painter.setBrush(QColor(0, 0, 0, 190));
+  painter.drawRoundedRect(box, 8, 8);
+  painter.setPen(badgeGood_ ? kSameColour : kDriftingColour);
+  painter.drawText(box, Qt::AlignCenter, badge_);
+  painter.restore();
+}
+
+void PreviewWidget::setBadge(const QString& text, bool good) {
+  if (text == badge_ && good == badgeGood_) return;
+  badge_ = text;
+  badgeGood_ = good;
+  update();
+}
+
+void PreviewWidget::setFaces(const QList<PreviewFace>& faces) {
+  faces_ = faces;
+  update();
+}
+
+void PreviewWidget::setShowFaceBoxes(bool on) {
+  if (on == showFaceBoxes_) return;
+  showFaceBoxes_ = on;
+  update();
 }
 
 void PreviewWidget::resizeEvent(QResizeEvent*) {

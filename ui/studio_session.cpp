@@ -213,6 +213,7 @@ RenderJob StudioSession::buildJob(const RenderSettings& settings, Pooling poolin
     throw Error(ErrorKind::Usage,
                 tr("No style layer is checked: check at least one layer in the Layers table.").toStdString());
   job.settings = resolveSettings(job.settings, *job.model);
+  job.faceModels = faceModels_;
   return job;
 }
 

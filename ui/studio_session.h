@@ -20,6 +20,7 @@
 
 namespace impasto {
 
+class FaceModels;
 class ModelCatalog;
 class ModelLoader;
 class RenderController;
@@ -78,6 +79,11 @@ class StudioSession : public QObject {
   // Starts as soon as the model is loaded: startRequested() follows, or
   // modelReady(false). Returns true when it is ready now.
   bool startWhenReady();
+
+  // The face models for the identity term (γ, Keep identity): renders built
+  // while they are set can use it, and turn γ up or down live. Null: none.
+  void setFaceModels(std::shared_ptr<const FaceModels> models) { faceModels_ = std::move(models); }
+  const std::shared_ptr<const FaceModels>& faceModels() const { return faceModels_; }
 
   // Rendering. settings and pooling come from the parameter panel.
   enum class StartResult { Started, AlreadyRunning, NoContent, NoStyle, WaitingForModel, NoModel, Refused };
@@ -172,6 +178,7 @@ class StudioSession : public QObject {
   std::vector<StyleImage> styles_;
   ModelPtr model_;
   QString modelId_;
+  std::shared_ptr<const FaceModels> faceModels_;
   bool startWhenReady_ = false;
   RenderRecord record_;
   RateMeter rate_;      // steps

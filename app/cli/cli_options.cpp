@@ -185,14 +185,15 @@ void addRenderOptions(CLI::App& app, CliOptions& o) {
       ->type_name("K")
       ->check(CLI::Range(0, kMaxIterations));
   app.add_flag("--json", o.json, "one JSON object per line on stdout");
-  app.add_option("--keep-identity", o.keepIdentity,
-                 "keep faces recognisable: adds WEIGHT (default " +
-                     std::to_string(int(kDefaultKeepIdentity)) +
-                     ") times the squared face-descriptor distance to C per face to J")
+  addApplied<double>(app, "--keep-identity",
+                     "keep faces recognisable: adds γ = WEIGHT (default " +
+                         std::to_string(int(kDefaultIdentity)) +
+                         ") times the squared face-descriptor distance to C per face to J; 0: off",
+                     [&s](double v) { s.weights.identity = v; })
       ->type_name("[WEIGHT]")
       ->expected(0, 1)
-      ->default_str(std::to_string(int(kDefaultKeepIdentity)))
-      ->check(CLI::Range(0.0, 1e12));
+      ->default_str(std::to_string(int(kDefaultIdentity)))
+      ->check(CLI::Range(0.0, kMaxWeight));
   app.add_option("--checkpoint", o.checkpoint, "save the render's state to FILE as it runs, to --resume it")
       ->type_name("FILE");
   app.add_option("--checkpoint-every", o.checkpointEvery,

@@ -16,9 +16,6 @@ struct Checkpoint;
 
 namespace impasto::cli {
 
-// γ of --keep-identity given without a value.
-constexpr double kDefaultKeepIdentity = 1000.0;
-
 // A parsed `impasto-cli` render command line. Everything that shapes the
 // picture is in `preset`, the same record the studio saves and every export
 // embeds, so `--preset FILE` and the flags edit one thing.
@@ -32,11 +29,10 @@ struct CliOptions {
   int reportEvery = 1;
   int saveEvery = 0;
   bool json = false;
-  double keepIdentity = 0.0;  // γ of the portrait guard's identity term; 0: off
-  std::string checkpoint;     // save the render's state here as it runs
+  std::string checkpoint;  // save the render's state here as it runs
   int checkpointEvery = 25;
-  int tile = 0;              // --tile PX: force tiles of this core size
-  double maxMemoryGB = 0.0;  // --max-memory GB: tile beyond this (0: most of the free RAM)
+  int tile = 0;                              // --tile PX: force tiles of this core size
+  double maxMemoryGB = 0.0;                  // --max-memory GB: tile beyond this (0: most of the free RAM)
   std::string resumeFile;                    // --resume: the checkpoint...
   std::shared_ptr<const Checkpoint> resume;  // ...as loaded
 

@@ -85,11 +85,9 @@ int renderCommand(cli::CliOptions options) {
   job.settings = preset.settings;
   job.settings.frameEvery = options.saveEvery > 0 ? options.saveEvery : std::max(1, job.settings.iterations);
   job.settings = resolveSettings(job.settings, *job.model);
-  preset.settings = job.settings;    // what the output embeds: the resolved values
-  if (options.keepIdentity > 0.0) {  // a missing face model is an error here, not a silent skip
-    job.keepIdentity = options.keepIdentity;
-    job.faceModels = std::make_shared<const FaceModels>(locateFaceModels());
-  }
+  preset.settings = job.settings;  // what the output embeds: the resolved values
+  // γ from --keep-identity or a preset: a missing face model is an error here, not a silent skip.
+  if (usesIdentity(job.settings)) job.faceModels = std::make_shared<const FaceModels>(locateFaceModels());
 
   job.tile = options.tile;
   job.maxMemoryBytes = options.maxMemoryGB * 1024.0 * 1024.0 * 1024.0;

@@ -43,6 +43,7 @@ void ProgressReporter::onStep(const StepReport& r) {
                         {"style_loss", r.styleLoss},
                         {"style_loss_per_layer", r.styleLossPerLayer},
                         {"tv_loss", r.tvLoss},
+                        {"identity_loss", r.identityLoss},
                         {"elapsed_s", r.elapsedSeconds}};
     std::cout << line.dump() << std::endl;
     return;

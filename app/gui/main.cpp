@@ -2,6 +2,7 @@
 // The desktop studio. Everything lives in impasto::ui; this only reads the
 // command line.
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QIcon>
@@ -11,6 +12,7 @@
 #include "core/util/version.h"
 #include "core/engine/cpu_allocator.h"
 #include "ui/main_window.h"
+#include "ui/parameter_panel.h"
 
 int main(int argc, char** argv) {
   impasto::installReusingCpuAllocator();
@@ -40,13 +42,16 @@ int main(int argc, char** argv) {
   const QCommandLineOption screenshotAfter(QStringLiteral("screenshot-after"),
                                            QStringLiteral("Seconds to wait before the screenshot (default 20)."),
                                            QStringLiteral("SECONDS"), QStringLiteral("20"));
-  parser.addOptions({model, start, preset, screenshot, screenshotAfter});
+  const QCommandLineOption faceBoxes(QStringLiteral("face-boxes"),
+                                     QStringLiteral("Draw the content's face boxes on the preview."));
+  parser.addOptions({model, start, preset, screenshot, screenshotAfter, faceBoxes});
   parser.process(app);
 
   impasto::MainWindow window;
   if (parser.isSet(model)) window.useModelArgument(parser.value(model));
   window.openImages(parser.positionalArguments());
   if (parser.isSet(preset)) window.loadPreset(parser.value(preset));
+  if (parser.isSet(faceBoxes)) window.parameters()->faceBoxesBox()->setChecked(true);
   if (parser.isSet(screenshot)) window.resize(1440, 900);
   window.show();
   if (parser.isSet(start)) window.startWhenReady();

@@ -135,10 +135,11 @@ CostTerms CostFunction::evaluate(const at::Tensor& generated) {
     terms.tv = tvTerm.item<double>();
     add(weights_.tv * tvTerm);
   }
-  if (extraTerm_) {
+  if (extraTermOn()) {
     at::Tensor extra = extraTerm_(generated);
     terms.identity = extra.item<double>();
-    add(extra);
+    terms.identityEvaluated = true;
+    add(weights_.identity * extra);
   }
   terms.total = total;
   return terms;
@@ -298,7 +299,7 @@ CostTerms CostFunction::tiledValueAndGradient(const at::Tensor& generated, at::T
 
   // Terms on the image itself (smoothness, the portrait guard's identity)
   // are cheap at any size: one graph over the whole of G.
-  if (weights_.tv > 0.0 || extraTerm_) {
+  if (weights_.tv > 0.0 || extraTermOn()) {
     at::Tensor x = image.clone();
     x.set_requires_grad(true);
     at::Tensor imageTerms = at::zeros({}, x.options());
@@ -307,13 +308,14 @@ CostTerms CostFunction::tiledValueAndGradient(const at::Tensor& generated, at::T
       terms.tv = tvTerm.item<double>();
       imageTerms = imageTerms + weights_.tv * tvTerm;
     }
-    if (extraTerm_) {
+    if (extraTermOn()) {
       at::Tensor extra = extraTerm_(x);
       terms.identity = extra.item<double>();
-      imageTerms = imageTerms + extra;
+      terms.identityEvaluated = true;
+      imageTerms = imageTerms + weights_.identity * extra;
     }
     imageTerms.backward();
-    total += weights_.tv * terms.tv + terms.identity;
+    total += weights_.tv * terms.tv + weights_.identity * terms.identity;
     gradient.add_(x.grad());
   }
   terms.total = at::scalar_tensor(total, at::kDouble);

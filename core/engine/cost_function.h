@@ -22,10 +22,14 @@ struct CostTerms {
   double style = 0.0;  // Σ_l λ_l J_style^l
   std::map<std::string, double> stylePerLayer;
   double tv = 0.0;
-  double identity = 0.0;  // the extra term (--keep-identity), weighted
+  // The extra term (the portrait guard's Σ_faces ‖Δf‖²), unweighted; only
+  // evaluated where there is one and its weight γ is above 0.
+  double identity = 0.0;
+  bool identityEvaluated = false;
 };
 
-// J(G) = α·J_content(C, G) + β·Σ_l λ_l·J_style^l(S, G) + tv·J_tv(G) for one
+// J(G) = α·J_content(C, G) + β·Σ_l λ_l·J_style^l(S, G) + tv·J_tv(G)
+// [+ γ·J_extra(G), see setExtraTerm] for one
 // content image and one or more blended style images. Targets (content
 // activations, style Grams) are computed once, without grad; new weights that
 // name new layers add their targets on demand. cancelCheck, when given, is
@@ -49,11 +53,14 @@ class CostFunction {
   const LossWeights& weights() const { return weights_; }
   // The tile core size in pixels (0: untiled); the targets are tiled too.
   int tile() const { return tile_; }
-  // An extra term added to J as it is (already weighted), differentiable
-  // w.r.t. G: the portrait guard's identity term. None by default.
+  // An extra term of J, weighted by weights().identity (γ, live like α and
+  // β) and differentiable w.r.t. G: the portrait guard's identity term. None
+  // by default; with γ = 0 it is not evaluated.
   void setExtraTerm(std::function<at::Tensor(const at::Tensor&)> term) { extraTerm_ = std::move(term); }
+  bool hasExtraTerm() const { return bool(extraTerm_); }
 
  private:
+  bool extraTermOn() const { return extraTerm_ && weights_.identity > 0.0; }
   void buildExtractor();
   void computeMissingTargets();
   // The tiles of an image: tile_ pixels, or the whole image as one.

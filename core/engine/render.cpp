@@ -19,6 +19,7 @@
 #include "core/engine/stepper.h"
 #include "core/engine/tensor_convert.h"
 #include "core/faces/identity_term.h"
+#include "core/faces/portrait_guard.h"
 #include "core/io/color_transfer.h"
 #include "core/io/image_io.h"
 #include "core/settings/pyramid.h"
@@ -50,6 +51,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr double kCheckpointPairBytes = 256.0 * 1024 * 1024;
+// Faces below this many pixels a side at a coarse level are left out of its
+// identity term: their 150 px encoding would be of a blur, not of a face.
+constexpr double kMinIdentityFace = 24.0;
 
 at::Tensor initialImage(const RenderJob& job, const RenderSettings& settings, const at::Tensor& content) {
   switch (settings.init) {
@@ -125,6 +129,7 @@ class RenderLoop {
   }
 
   RenderResult run() {
+    findFaces();
     const at::Device device(computeDeviceName() == "cuda" ? at::kCUDA : at::kCPU);
     const cv::Size finalSize = sizeForLongest(job_.content.size(), settings_.size);
     const RenderState* resume = job_.resumeFrom ? &*job_.resumeFrom : nullptr;
@@ -210,20 +215,22 @@ class RenderLoop {
       styles.push_back(styleForLevel(style, level.size, settings_.styleScale));
     requireLargeEnough(content, "content image");
     for (const auto& style : styles) requireLargeEnough(style, "style image");
-    // The identity term's faces are found in C at this level's size.
+    // The identity term keeps the faces found in C at full size (see
+    // findFaces), scaled to this level; γ may be 0 now and turned up later.
     std::shared_ptr<const IdentityTerm> identity;
-    if (job_.keepIdentity > 0.0 && job_.faceModels) {
-      identity = std::make_shared<const IdentityTerm>(*job_.faceModels, tensorToImage(content));
-      if (identity->empty()) identity.reset();
+    if (job_.faceModels) {
+      std::vector<FaceRect> regions;
+      const cv::Size levelSize(int(content.size(3)), int(content.size(2)));
+      for (const FaceRect& r : alignedRegionsAt(contentFaces_, photo_.size(), levelSize))
+        if (std::min(r.width, r.height) >= kMinIdentityFace) regions.push_back(r);
+      if (!regions.empty())
+        identity = std::make_shared<const IdentityTerm>(*job_.faceModels, content, std::move(regions));
     }
     // Targets at this level's size: content activations and style Grams.
     CostFunction cost(
         job_.model, std::move(content), std::move(styles), job_.styleBlend, settings_.contentLayer, weights_,
         device, at::kFloat, [this](RenderPhase phase) { control_.throwIfCancelled(phase); }, plan.tile);
-    if (identity) {
-      const double gamma = job_.keepIdentity;
-      cost.setExtraTerm([identity, gamma](const at::Tensor& g) { return gamma * identity->evaluate(g); });
-    }
+    if (identity) cost.setExtraTerm([identity](const at::Tensor& g) { return identity->evaluate(g); });
     Stepper stepper(settings_.optimizer, settings_.learningRate, generated);
     if (resume) stepper.load(resume->optimizer);
     average_.reset();
@@ -239,7 +246,7 @@ class RenderLoop {
         cost.setWeights(*report.newWeights);
         // Not a reset: a restarted L-BFGS creeps for steps and a dragged
         // slider would freeze the picture. The history is kept and rescaled.
-        stepper.costChanged(cost.weights());
+        stepper.costChanged(cost);
       }
       CostTerms terms = stepper.step(cost);
       if (settings_.average == Averaging::Ema) average_.add(generated);
@@ -256,6 +263,7 @@ class RenderLoop {
       report.styleLoss = terms.style;
       report.styleLossPerLayer = terms.stylePerLayer;
       report.tvLoss = terms.tv;
+      report.identityLoss = terms.identity;
       report.elapsedSeconds = elapsedSeconds();
       iteration_ = i;
       result_.iterations = i;
@@ -266,6 +274,14 @@ class RenderLoop {
       weights_ = cost.weights();
       if (checkpointDue(i)) checkpoint(k, step, generated, stepper);
     }
+  }
+
+  // The faces of C for the identity term, found once in the photo at its own
+  // size: landmarks and the aligned regions are most precise there, a coarse
+  // level keeps faces too small to detect in it, and every level keeps the
+  // regions the portrait guard measures (core/faces/portrait_guard.h).
+  void findFaces() {
+    if (job_.faceModels) contentFaces_ = job_.faceModels->analyze(photo_);
   }
 
   // A network shrinks its input at each pooling: below its minimum LibTorch
@@ -347,6 +363,7 @@ class RenderLoop {
 
   const RenderJob& job_;
   const cv::Mat& photo_;
+  std::vector<FaceAnalysis> contentFaces_;
   cv::Mat photoAtSize_;  // photo_ at the size of the last image inPhotoColors coloured
   const RenderSettings& settings_;
   RenderObserver& observer_;

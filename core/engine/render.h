@@ -50,14 +50,15 @@ struct RenderJob {
   // exceeds maxMemoryBytes (0: most of the memory available now).
   int tile = 0;
   double maxMemoryBytes = 0.0;
-  // The portrait guard's identity term, γ · Σ_faces ‖f(C_face) − f(G_face)‖²,
-  // when keepIdentity (γ) > 0 and faceModels is set: faces found in C at each
-  // level. Renders without it, or of images without faces, are unchanged.
-  double keepIdentity = 0.0;
+  // The portrait guard's identity term, γ · Σ_faces ‖f(C_face) − f(G_face)‖²
+  // with γ = settings.weights.identity (live, like α and β): with faceModels
+  // set, the faces are found once in C at its own size, their aligned
+  // regions scaled to each level, and the term is evaluated whenever γ > 0. Without faceModels γ has no effect; renders of images
+  // without faces are unchanged.
   std::shared_ptr<const FaceModels> faceModels;
 };
 
-// The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost.
+// The costs after one step. Costs are unweighted: J = α·content + β·Σ λ·style + tv·tvCost + γ·identity.
 struct StepReport {
   int iteration = 0;   // 1-based, counted over all pyramid levels
   int iterations = 0;  // of all levels
@@ -71,6 +72,7 @@ struct StepReport {
   double styleLoss = 0.0;                           // Σ_l λ_l·J_style^l
   std::map<std::string, double> styleLossPerLayer;  // J_style^l, unweighted
   double tvLoss = 0.0;
+  double identityLoss = 0.0;    // Σ_faces ‖Δf‖², unweighted; 0 while γ = 0 or without faces
   double elapsedSeconds = 0.0;  // since the optimisation started
   // Set on the step that first used weights submitted through RenderControl
   // (or scheduled in settings.weightChanges): record {iteration, *newWeights}

@@ -60,9 +60,10 @@ void Stepper::Adam::step(at::Tensor& x, const at::Tensor& grad) {
   x.addcdiv_(m, denominator, -learningRate / correction1);
 }
 
-void Stepper::costChanged(const LossWeights& weights) {
+void Stepper::costChanged(const CostFunction& cost) {
   if (!lbfgs_) return;
-  const double now = lossUnder(weights);
+  const LossWeights& weights = cost.weights();
+  const double now = lossUnder(weights, cost.hasExtraTerm());
   lbfgs_->costChanged(now);
   if (now > 0.0) {
     // What a rejected next point reports: the last accepted point under the new weights.
@@ -75,13 +76,19 @@ void Stepper::costChanged(const LossWeights& weights) {
         accepted_.style += lambda * perLayer[name];
       }
     accepted_.stylePerLayer = std::move(perLayer);
+    if (!(cost.hasExtraTerm() && weights.identity > 0.0)) {
+      accepted_.identity = 0.0;  // out of J now, as the steps to come report it
+      accepted_.identityEvaluated = false;
+    }
   }
 }
 
-double Stepper::lossUnder(const LossWeights& weights) const {
+double Stepper::lossUnder(const LossWeights& weights, bool withExtra) const {
   // J at the last accepted point from its parts, which are the weights' factors.
   if (!accepted_.total.defined()) return 0.0;
   if (weights.tv > 0.0 && accepted_.tv == 0.0) return 0.0;  // not computed there
+  const bool identityOn = withExtra && weights.identity > 0.0;
+  if (identityOn && !accepted_.identityEvaluated) return 0.0;  // γ was 0 there
   double style = 0.0;
   for (const auto& [name, lambda] : weights.styleLayers) {
     if (lambda == 0.0) continue;
@@ -89,7 +96,8 @@ double Stepper::lossUnder(const LossWeights& weights) const {
     if (it == accepted_.stylePerLayer.end()) return 0.0;  // a layer new to the cost
     style += lambda * it->second;
   }
-  return weights.alpha * accepted_.content + weights.beta * style + weights.tv * accepted_.tv;
+  return weights.alpha * accepted_.content + weights.beta * style + weights.tv * accepted_.tv +
+         (identityOn ? weights.identity * accepted_.identity : 0.0);
 }
 
 void Stepper::reset() {
@@ -108,6 +116,7 @@ OptimizerState Stepper::save(int maxPairs) const {
       state.numbers["stepper.accepted.content"] = accepted_.content;
       state.numbers["stepper.accepted.style"] = accepted_.style;
       state.numbers["stepper.accepted.tv"] = accepted_.tv;
+      if (accepted_.identityEvaluated) state.numbers["stepper.accepted.identity"] = accepted_.identity;
       for (const auto& [layer, value] : accepted_.stylePerLayer)
         state.numbers[kAcceptedLayerPrefix + layer] = value;
     }
@@ -129,6 +138,9 @@ void Stepper::load(const OptimizerState& state) {
       accepted_.content = state.numbers.at("stepper.accepted.content");
       accepted_.style = state.numbers.at("stepper.accepted.style");
       accepted_.tv = state.numbers.at("stepper.accepted.tv");
+      const auto identity = state.numbers.find("stepper.accepted.identity");
+      accepted_.identityEvaluated = identity != state.numbers.end();
+      if (accepted_.identityEvaluated) accepted_.identity = identity->second;
       for (const auto& [key, value] : state.numbers)
         if (key.rfind(kAcceptedLayerPrefix, 0) == 0)
           accepted_.stylePerLayer[key.substr(std::string(kAcceptedLayerPrefix).size())] = value;

@@ -27,9 +27,9 @@ class Stepper {
   bool accepted() const { return outcome_.accepted; }
   int retries() const { return outcome_.retries; }
 
-  // The cost function's weights became `weights` before the next step. L-BFGS
-  // keeps its history (see Lbfgs::costChanged); Adam needs nothing.
-  void costChanged(const LossWeights& weights);
+  // The cost function's weights changed (α, β, λ, TV or γ) before the next
+  // step. L-BFGS keeps its history (see Lbfgs::costChanged); Adam needs nothing.
+  void costChanged(const CostFunction& cost);
 
   // Forgets the optimiser's history.
   void reset();
@@ -49,8 +49,9 @@ class Stepper {
     void step(at::Tensor& x, const at::Tensor& grad);
   };
 
-  // J under `weights` at the last accepted point, 0 where its parts do not tell.
-  double lossUnder(const LossWeights& weights) const;
+  // J under `weights` at the last accepted point, 0 where its parts do not
+  // tell. withExtra: the cost has an extra term (γ's).
+  double lossUnder(const LossWeights& weights, bool withExtra) const;
 
   at::Tensor& generated_;
   std::unique_ptr<Lbfgs> lbfgs_;

@@ -29,7 +29,9 @@ double descriptorDistance(const std::vector<float>& a, const std::vector<float>&
 // The face pipeline of face-api.js (Tiny Face Detector, 68 landmarks,
 // FaceRecognitionNet) on images as loadImage gives them (CV_32FC3 RGB 0-1).
 // A plain class without torch in its interface, for the CLI and the studio.
-// Not safe to call from two threads at once.
+// The networks' weights are frozen tensors (no grad) that the forwards only
+// read, so threads may share one FaceModels: the studio's render (the
+// identity term) and its badge's measures do.
 class FaceModels {
  public:
   // Reads the three networks from a folder laid out like face-api's weights

@@ -9,15 +9,15 @@ namespace impasto {
 PortraitGuard::PortraitGuard(const FaceModels& models, const cv::Mat& content, double threshold)
     : models_(models), content_(content.clone()), threshold_(threshold), faces_(models.analyze(content)) {}
 
-std::vector<FaceRect> PortraitGuard::regionsFor(cv::Size size) const {
-  const double sx = double(size.width) / content_.cols;
-  const double sy = double(size.height) / content_.rows;
+std::vector<FaceRect> alignedRegionsAt(const std::vector<FaceAnalysis>& faces, cv::Size from, cv::Size to) {
+  const double sx = double(to.width) / from.width;
+  const double sy = double(to.height) / from.height;
   std::vector<FaceRect> regions;
-  for (const FaceAnalysis& face : faces_) {
+  for (const FaceAnalysis& face : faces) {
     const FaceRect& a = face.aligned;
     regions.push_back(clipToImage(
         {std::round(a.x * sx), std::round(a.y * sy), std::round(a.width * sx), std::round(a.height * sy)},
-        size.width, size.height));
+        to.width, to.height));
   }
   return regions;
 }
@@ -29,7 +29,7 @@ cv::Mat cropOf(const cv::Mat& image, const FaceRect& r) {
 }  // namespace
 
 std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const {
-  const std::vector<FaceRect> regions = regionsFor(generated.size());
+  const std::vector<FaceRect> regions = alignedRegionsAt(faces_, content_.size(), generated.size());
   if (cachedSize_ != generated.size()) {
     cv::Mat scaled = content_;
     if (content_.size() != generated.size())

@@ -14,6 +14,11 @@ struct FaceIdentity {
   bool samePerson = true;  // distance < threshold
 };
 
+// The aligned regions of faces found in an image of size `from`, scaled to an
+// image of size `to`, in whole pixels, clipped to it (empty where a face falls
+// outside). What the guard compares and the identity term keeps, at G's size.
+std::vector<FaceRect> alignedRegionsAt(const std::vector<FaceAnalysis>& faces, cv::Size from, cv::Size to);
+
 // The portrait guard's measure: finds the faces of the content image once,
 // then compares each with the same region of any G (a preview frame or the
 // final image, of any size: regions are scaled to it). The content's side of
@@ -32,9 +37,6 @@ class PortraitGuard {
   std::vector<FaceIdentity> measure(const cv::Mat& generated) const;
 
  private:
-  // The aligned regions scaled to an image of this size, whole pixels.
-  std::vector<FaceRect> regionsFor(cv::Size size) const;
-
   const FaceModels& models_;
   cv::Mat content_;
   double threshold_;

@@ -20,8 +20,13 @@ using Json = nlohmann::json;
 // A preset is a few hundred bytes; a file far beyond that is not one.
 constexpr std::uintmax_t kMaxPresetBytes = 1 << 20;
 
-Json weightsToJson(const LossWeights& w) {
-  return Json{{"alpha", w.alpha}, {"beta", w.beta}, {"style_layers", w.styleLayers}, {"tv", w.tv}};
+// γ is written where it is on (and in every weight change, which inherits
+// what it does not name): settings without the portrait guard read as before
+// it existed, and checkpoints of such renders stay resumable across versions.
+Json weightsToJson(const LossWeights& w, bool withIdentity = false) {
+  Json json{{"alpha", w.alpha}, {"beta", w.beta}, {"style_layers", w.styleLayers}, {"tv", w.tv}};
+  if (withIdentity || w.identity != 0.0) json["identity"] = w.identity;
+  return json;
 }
 
 // Reads one JSON object's fields into C++ values, naming the origin and the
@@ -95,6 +100,7 @@ class FieldReader {
     if (has("alpha")) w.alpha = number("alpha");
     if (has("beta")) w.beta = number("beta");
     if (has("tv")) w.tv = number("tv");
+    if (has("identity")) w.identity = number("identity");
     if (has("style_layers")) w.styleLayers = layerWeights("style_layers");
   }
 
@@ -157,7 +163,7 @@ std::string presetToJson(const Preset& p, JsonStyle style) {
   if (!s.weightChanges.empty()) {
     Json changes = Json::array();
     for (const auto& change : s.weightChanges) {
-      Json entry = weightsToJson(change.weights);
+      Json entry = weightsToJson(change.weights, /*withIdentity=*/true);
       entry["from_iteration"] = change.fromIteration;
       changes.push_back(std::move(entry));
     }
@@ -192,6 +198,9 @@ void applyPresetJson(std::string_view text, Preset& into, const std::string& ori
   if (read.has("coarse_iterations"))
     s.coarseIterations = int(read.integer("coarse_iterations", 0, kMaxIterations));
   if (read.has("style_scale")) s.styleScale = read.number("style_scale");
+  // A complete preset (every one Impasto writes) without γ had the portrait
+  // guard off; a hand-written partial one keeps the current γ.
+  if (read.has("impasto_version") && !read.has("identity")) s.weights.identity = 0.0;
   read.weights(s.weights);
   if (read.has("alpha")) s.alphaFromModel = false;
   if (read.has("beta")) s.betaFromModel = false;

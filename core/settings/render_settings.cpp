@@ -63,9 +63,9 @@ std::string_view nameOf(E value) {
 bool usableWeight(double w) { return w >= 0.0 && w <= kMaxWeight; }
 
 void requireWeights(const LossWeights& w, const std::string& where) {
-  for (double v : {w.alpha, w.beta, w.tv})
+  for (double v : {w.alpha, w.beta, w.tv, w.identity})
     if (!usableWeight(v))
-      throw Error(ErrorKind::Usage, "α, β and the TV weight" + where + " must be between 0 and 1e12");
+      throw Error(ErrorKind::Usage, "α, β, γ and the TV weight" + where + " must be between 0 and 1e12");
   for (const auto& [name, lambda] : w.styleLayers)
     if (!usableWeight(lambda))
       throw Error(ErrorKind::Usage,
@@ -75,7 +75,8 @@ void requireWeights(const LossWeights& w, const std::string& where) {
 }  // namespace
 
 bool LossWeights::operator==(const LossWeights& o) const {
-  return alpha == o.alpha && beta == o.beta && styleLayers == o.styleLayers && tv == o.tv;
+  return alpha == o.alpha && beta == o.beta && styleLayers == o.styleLayers && tv == o.tv &&
+         identity == o.identity;
 }
 
 std::string_view spelling(Optimizer value) { return nameOf(value); }
@@ -115,6 +116,13 @@ template Averaging parseSpelling<Averaging>(std::string_view, std::string_view);
 
 const LossWeights& finalWeights(const RenderSettings& s) {
   return s.weightChanges.empty() ? s.weights : s.weightChanges.back().weights;
+}
+
+bool usesIdentity(const RenderSettings& s) {
+  if (s.weights.identity > 0.0) return true;
+  for (const auto& change : s.weightChanges)
+    if (change.weights.identity > 0.0) return true;
+  return false;
 }
 
 RenderSettings endedSettings(RenderSettings s) {

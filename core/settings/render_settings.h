@@ -10,13 +10,16 @@
 
 namespace impasto {
 
-// The weights of J(G) = α·J_content + β·Σ_l λ_l·J_style^l + tv·J_tv.
+// The weights of J(G) = α·J_content + β·Σ_l λ_l·J_style^l + tv·J_tv + γ·J_identity.
 // Layers with λ = 0 do not count; a layer missing from styleLayers is not used.
 struct LossWeights {
   double alpha = 1.0;
   double beta = 1.0;
   std::map<std::string, double> styleLayers;  // λ per style layer
   double tv = 0.0;
+  // γ, the portrait guard's weight: J_identity = Σ_faces ‖f(C_face) − f(G_face)‖²
+  // (see RenderJob::faceModels). 0: off.
+  double identity = 0.0;
   bool operator==(const LossWeights& other) const;
 };
 
@@ -68,13 +71,16 @@ struct RenderSettings {
 // α and β for models whose manifest does not name its own.
 constexpr double kDefaultAlpha = 1.0;
 constexpr double kDefaultBeta = 1.0e4;
+// γ when the portrait guard is turned on without a value (--keep-identity,
+// the studio's Keep identity); chosen on bench/identity_gamma.sh (README).
+constexpr double kDefaultIdentity = 1000.0;
 
 // The ranges every front end offers and resolveSettings enforces.
 constexpr int kMinSize = 16;
 constexpr int kMaxSize = 16384;
 constexpr int kMaxIterations = 1000000;
 constexpr int kMaxScales = 12;
-constexpr double kMaxWeight = 1e12;  // α, β, λ and the TV weight
+constexpr double kMaxWeight = 1e12;  // α, β, λ, γ and the TV weight
 constexpr double kMaxStyleScale = 8.0;
 constexpr double kMaxAverageDecay = 0.9999;
 constexpr std::uint64_t kMaxSeed = std::uint64_t(1) << 53;  // exact in every JSON reader
@@ -99,6 +105,9 @@ RenderSettings resolveSettings(RenderSettings settings, const Model& model);
 
 // The weights a render ended with: its last weight change's, or the starting ones.
 const LossWeights& finalWeights(const RenderSettings& settings);
+// Whether γ > 0 anywhere in the render (its start or a weight change): the
+// render needs the face models.
+bool usesIdentity(const RenderSettings& settings);
 // The settings as the render ended: its final weights, no changes left to
 // replay (what the studio shows for an exported render).
 RenderSettings endedSettings(RenderSettings settings);

@@ -3,15 +3,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/settings/preset.h"
 #include "tests/support/test_paths.h"
 #include "tests/support/test_support.h"
 
@@ -254,6 +258,74 @@ TEST_F(FacesCommandTest, KeepIdentityBringsTheFacesCloserToThePhotoAtHighBeta) {
   std::cout << "mean d(C, G) over the faces: " << plain << " without, " << kept << " with --keep-identity\n";
   EXPECT_LT(kept, plain);
   EXPECT_LT(kept, 0.6);
+}
+
+// γ is one of the weights: --keep-identity writes it into the settings the
+// output embeds, and a render from that PNG as a preset uses the identity
+// term again (face models loaded for it) without the flag; --keep-identity 0
+// after the preset turns it off. A checkpoint's resume with another γ is
+// refused: γ is part of the render.
+TEST_F(FacesCommandTest, KeepIdentityIsAWeightThatPresetsAndCheckpointsCarry) {
+  const fs::path darknet = test::sharedDir() / "models" / "darknet-reference" / "tfjs" / "model.json";
+  if (!fs::exists(darknet)) GTEST_SKIP() << "needs ../shared/models/darknet-reference";
+  const std::string run = "cd '" + scratch_.path().string() + "' && IMPASTO_FACE_MODELS='" +
+                          models_.string() + "' '" + test::cliPath() + "' --style '" +
+                          (photos_ / "bbt2.jpg").string() + "' --threads 1 --json ";
+  const std::string content = " --content '" + (photos_ / "reference" / "faces.jpg").string() + "'";
+  const std::string first = " --model '" + darknet.string() + "' --size 160 --scales 1 --iterations 2";
+  auto identityLosses = [](const std::vector<json>& lines) {
+    std::vector<double> losses;
+    for (const json& line : lines)
+      if (line.contains("identity_loss")) losses.push_back(line.at("identity_loss").get<double>());
+    return losses;
+  };
+
+  const auto kept =
+      test::runShell(run + content + first + " --keep-identity 250 --output kept.png </dev/null");
+  ASSERT_EQ(kept.exitCode, 0) << kept.output;
+  const std::vector<double> keptLosses = identityLosses(jsonLines(kept.output));
+  ASSERT_EQ(keptLosses.size(), 2u);
+  EXPECT_EQ(keptLosses[0], 0.0) << "the first step is at C itself";
+  EXPECT_GT(keptLosses[1], 0.0);
+  Preset embedded;
+  loadPresetFile(scratch_.path() / "kept.png", embedded);
+  EXPECT_EQ(embedded.settings.weights.identity, 250.0);
+
+  const std::string model = " --model '" + darknet.string() + "'";
+  const auto again =
+      test::runShell(run + content + " --preset kept.png" + model + " --output again.png </dev/null");
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  const std::vector<double> againLosses = identityLosses(jsonLines(again.output));
+  ASSERT_FALSE(againLosses.empty());
+  EXPECT_GT(againLosses.back(), 0.0) << "the preset's γ needs no flag";
+
+  const auto off = test::runShell(run + content + " --preset kept.png" + model +
+                                  " --keep-identity 0 --output off.png </dev/null");
+  ASSERT_EQ(off.exitCode, 0) << off.output;
+  for (double loss : identityLosses(jsonLines(off.output))) EXPECT_EQ(loss, 0.0);
+  Preset offPreset;
+  loadPresetFile(scratch_.path() / "off.png", offPreset);
+  EXPECT_EQ(offPreset.settings.weights.identity, 0.0);
+
+  // A bad γ is a usage error.
+  const auto negative =
+      test::runShell(run + content + first + " --keep-identity -1 --output bad.png 2>&1 </dev/null");
+  EXPECT_EQ(negative.exitCode, 2) << negative.output;
+
+  // A checkpoint of a γ = 250 render does not resume as a γ = 500 one. In the
+  // background, its own pid echoed ($! of a simple command is the command).
+  const test::RunResult started =
+      test::runShell("(" + run + content + first +
+                     " --iterations 1000000 --keep-identity 250 --checkpoint c.ckpt "
+                     "--checkpoint-every 1 --output ck.png > ck.log 2>&1 & echo $!)");
+  const pid_t child = pid_t(std::stol(started.output));
+  for (int i = 0; i < 1500 && !fs::exists(scratch_.path() / "c.ckpt"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(child, SIGKILL);
+  ASSERT_TRUE(fs::exists(scratch_.path() / "c.ckpt"));
+  const auto otherGamma = test::runShell(run + " --resume c.ckpt --keep-identity 500 2>&1 </dev/null");
+  EXPECT_EQ(otherGamma.exitCode, 3) << otherGamma.output;
+  EXPECT_THAT(otherGamma.output, HasSubstr("the settings differ"));
 }
 
 }  // namespace

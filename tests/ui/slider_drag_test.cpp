@@ -4,10 +4,7 @@
 
 #include <QApplication>
 #include <QImage>
-#include <QMouseEvent>
 #include <QSlider>
-#include <QStyle>
-#include <QStyleOptionSlider>
 #include <cmath>
 
 #include "tests/ui/ui_test_support.h"
@@ -20,26 +17,9 @@
 namespace impasto {
 namespace {
 
+using uitest::handleCentre;
+using uitest::sendMouse;
 using uitest::waitUntil;
-
-void sendMouse(QSlider* slider, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons held) {
-  QMouseEvent event(type, QPointF(at), QPointF(slider->mapToGlobal(at)), button, held, Qt::NoModifier);
-  QApplication::sendEvent(slider, &event);
-}
-
-QPoint handleCentre(QSlider* slider) {
-  QStyleOptionSlider option;
-  option.initFrom(slider);
-  option.orientation = slider->orientation();
-  option.minimum = slider->minimum();
-  option.maximum = slider->maximum();
-  option.sliderPosition = slider->sliderPosition();
-  option.sliderValue = slider->value();
-  option.subControls = QStyle::SC_SliderHandle;
-  return slider->style()
-      ->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider)
-      .center();
-}
 
 // Mean absolute difference of two frames, in 8-bit levels.
 double meanChange(const QImage& a, const QImage& b) {

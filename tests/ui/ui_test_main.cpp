@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   // Downloads in tests must fail fast and never reach the internet: port 9 refuses.
   qputenv("IMPASTO_MODEL_MIRROR", QByteArray("http://127.0.0.1:9"));
   // The final render's checkpoints (ui/final_render.h).
+  qunsetenv("IMPASTO_FACE_MODELS");  // the portrait guard's tests set it where they want the face models
   qputenv("IMPASTO_DATA_DIR", QDir(scratch).filePath(QStringLiteral("data")).toUtf8());
   qputenv("XDG_CONFIG_HOME", QDir(scratch).filePath(QStringLiteral("config")).toUtf8());
   QStandardPaths::setTestModeEnabled(true);

@@ -4,6 +4,10 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QMouseEvent>
+#include <QSlider>
+#include <QStyle>
+#include <QStyleOptionSlider>
 #include <QThread>
 #include <algorithm>
 #include <cmath>
@@ -49,6 +53,25 @@ QString writePicture(const QString& name, int width, int height, int variant) {
   const QString path = scratchPath(name);
   saveImage(makePicture(width, height, variant), path.toStdString());
   return path;
+}
+
+void sendMouse(QSlider* slider, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons held) {
+  QMouseEvent event(type, QPointF(at), QPointF(slider->mapToGlobal(at)), button, held, Qt::NoModifier);
+  QCoreApplication::sendEvent(slider, &event);
+}
+
+QPoint handleCentre(QSlider* slider) {
+  QStyleOptionSlider option;
+  option.initFrom(slider);
+  option.orientation = slider->orientation();
+  option.minimum = slider->minimum();
+  option.maximum = slider->maximum();
+  option.sliderPosition = slider->sliderPosition();
+  option.sliderValue = slider->value();
+  option.subControls = QStyle::SC_SliderHandle;
+  return slider->style()
+      ->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider)
+      .center();
 }
 
 bool waitUntil(const std::function<bool()>& pred, int timeoutMs) {

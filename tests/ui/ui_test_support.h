@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QEvent>
+#include <QPoint>
 #include <QString>
 #include <functional>
 #include <opencv2/core.hpp>
@@ -8,6 +10,8 @@
 
 #include "core/models/model.h"
 #include "tests/support/test_models.h"
+
+class QSlider;
 
 namespace impasto::uitest {
 
@@ -26,6 +30,11 @@ QString scratchPath(const QString& name);
 QString writeScratchFile(const QString& name, const QByteArray& bytes);
 // Writes makePicture to scratchDir()/name and returns the path.
 QString writePicture(const QString& name, int width, int height, int variant = 0);
+
+// A mouse event on a slider, as a user's drag sends it (at: slider coordinates).
+void sendMouse(QSlider* slider, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons held);
+// The centre of the slider's handle, where a press catches it.
+QPoint handleCentre(QSlider* slider);
 
 // Runs the event loop until pred() holds or timeoutMs passes; returns pred().
 bool waitUntil(const std::function<bool()>& pred, int timeoutMs = 10000);

@@ -27,6 +27,7 @@ Checkpoint sampleCheckpoint() {
   s.elapsedSeconds = 12.5;
   s.weights.alpha = 2.0;
   s.weights.beta = 3e4;
+  s.weights.identity = 1500.0;
   s.weights.styleLayers = {{"relu1", 0.25}, {"relu2", 0.75}};
   s.generated.create(6, 8, CV_32FC3);
   cv::randu(s.generated, 0.0f, 1.0f);

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <opencv2/core.hpp>
 
 #include "core/io/image_io.h"
@@ -15,6 +16,7 @@ namespace impasto {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A preset with every field away from its default.
 Preset unusualPreset() {
@@ -32,6 +34,7 @@ Preset unusualPreset() {
   s.weights.alpha = 2.5;
   s.weights.beta = 3.25e5;
   s.weights.tv = 0.125;
+  s.weights.identity = 250.0;
   s.weights.styleLayers = {{"relu1", 0.25}, {"relu2", 0.75}};
   s.contentLayer = "relu3";
   s.optimizer = Optimizer::Adam;
@@ -44,7 +47,9 @@ Preset unusualPreset() {
   s.averageDecay = 0.75;
   LossWeights later = s.weights;
   later.beta = 10.0;
-  s.weightChanges = {{5, later}, {9, s.weights}};
+  LossWeights guardOff = later;
+  guardOff.identity = 0.0;  // Keep identity unchecked mid-render
+  s.weightChanges = {{5, later}, {7, guardOff}, {9, s.weights}};
   return p;
 }
 
@@ -142,6 +147,40 @@ TEST(PresetJson, AnExportFromBeforeColourPreservationReplaysWithoutItOrAveraging
   Preset fresh;
   EXPECT_EQ(fresh.settings.preserveColors, PreserveColors::Off);  // the defaults: neither
   EXPECT_EQ(fresh.settings.average, Averaging::Off);
+}
+
+// γ (the portrait guard) came later still: a complete export without it had
+// the guard off; a hand-written partial preset keeps the current γ; a weight
+// change that turns it off says so, since changes inherit what they omit.
+TEST(PresetJson, GammaRoundTripsAndAnOlderExportHasTheGuardOff) {
+  Preset p = unusualPreset();
+  applyPresetJson(R"({"size": 1024, "scales": 2, "preserve_colors": "off", "impasto_version": "0.6.0"})", p,
+                  "old.png");
+  EXPECT_EQ(p.settings.weights.identity, 0.0);
+  Preset q = unusualPreset();
+  applyPresetJson(R"({"beta": 1e6})", q, "mine.json");
+  EXPECT_EQ(q.settings.weights.identity, 250.0);
+  applyPresetJson(R"({"identity": 4000})", q, "mine.json");
+  EXPECT_EQ(q.settings.weights.identity, 4000.0);
+
+  // Settings with the guard off read exactly as before it existed.
+  Preset off;
+  EXPECT_THAT(presetToJson(off, JsonStyle::Compact), Not(HasSubstr("identity")));
+  const std::string json = presetToJson(unusualPreset(), JsonStyle::Compact);
+  EXPECT_THAT(json, HasSubstr("\"identity\":250.0"));
+  Preset back;
+  applyPresetJson(json, back, "test");
+  ASSERT_EQ(back.settings.weightChanges.size(), 3u);
+  EXPECT_EQ(back.settings.weightChanges[0].weights.identity, 250.0);
+  EXPECT_EQ(back.settings.weightChanges[1].weights.identity, 0.0);
+  EXPECT_EQ(back.settings.weightChanges[2].weights.identity, 250.0);
+  EXPECT_TRUE(usesIdentity(back.settings));
+  EXPECT_FALSE(usesIdentity(off.settings));
+
+  // The checkpoints' spelling of the weights: γ there too, and absent is 0.
+  EXPECT_EQ(lossWeightsFromJson(lossWeightsToJson(unusualPreset().settings.weights), "c").identity, 250.0);
+  EXPECT_EQ(lossWeightsFromJson(R"({"alpha": 1, "beta": 2, "tv": 0, "style_layers": {}})", "c").identity,
+            0.0);
 }
 
 TEST(PresetJson, ABadFieldIsNamedAndChangesNothing) {
@@ -250,6 +289,13 @@ TEST(ValidateSettings, WeightsTooLargeForARenderAreRefusedUpFront) {
   s.weights.beta = kMaxWeight;
   s.weights.styleLayers["relu1"] = 2e12;
   EXPECT_THAT(test::captureError([&] { validateSettings(s); }).what(), HasSubstr("relu1"));
+  s.weights.styleLayers["relu1"] = 1.0;
+  for (double gamma : {-1.0, 2e12, std::nan("")}) {
+    s.weights.identity = gamma;
+    EXPECT_THAT(test::captureError([&] { validateSettings(s); }).what(), HasSubstr("γ")) << gamma;
+  }
+  s.weights.identity = kDefaultIdentity;
+  EXPECT_NO_THROW(validateSettings(s));
 }
 
 }  // namespace
