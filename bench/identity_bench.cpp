@@ -70,42 +70,47 @@ std::vector<double> parseList(const std::string& text) {
 }
 
 struct Outcome {
-  std::vector<FaceIdentity> faces;  // the guard's d, on the regions the identity term keeps
-  std::vector<double> jittered;     // the largest d over slightly different cuts of the face
+  std::vector<double> aligned;      // d at the one exact crop the old guard measured
+  std::vector<FaceIdentity> faces;  // the guard's d (the done line's): the largest over its cuts
+  std::vector<double> foundAgain;   // d with G's face found and aligned in G itself; < 0: not found
   double seconds = 0;
 };
 
-// A check of the guard's d off the exact regions the identity term keeps:
-// the largest d over the same face cut a little differently (shifted by 6%
-// of its side each way, or 12% smaller or larger about its centre), C and G
-// cut alike. A G that fooled the network at the exact crop alone would show
-// it here.
-std::vector<double> jitteredDistances(const FaceModels& models, const PortraitGuard& guard,
-                                      const cv::Mat& content, const cv::Mat& generated) {
-  cv::Mat contentAtSize;
-  cv::resize(content, contentAtSize, generated.size(), 0, 0, cv::INTER_AREA);
-  const int w = generated.cols, h = generated.rows;
+// d at the aligned region alone (C at G's size and G cut alike): what a
+// network fooled at that one crop reports.
+std::vector<double> alignedDistances(const FaceModels& models, const PortraitGuard& guard, const cv::Mat& contentAtSize,
+                                     const cv::Mat& generated) {
   std::vector<double> distances;
-  for (const FaceRect& r : alignedRegionsAt(guard.faces(), content.size(), generated.size())) {
-    double worst = 0.0;
-    const double side = std::max(r.width, r.height);
-    const double cx = r.x + r.width / 2, cy = r.y + r.height / 2;
-    const double shift = 0.06 * side;
-    const FaceRect variants[] = {
-        {r.x - shift, r.y, r.width, r.height},
-        {r.x + shift, r.y, r.width, r.height},
-        {r.x, r.y - shift, r.width, r.height},
-        {r.x, r.y + shift, r.width, r.height},
-        {cx - 0.44 * r.width, cy - 0.44 * r.height, 0.88 * r.width, 0.88 * r.height},
-        {cx - 0.56 * r.width, cy - 0.56 * r.height, 1.12 * r.width, 1.12 * r.height}};
-    for (const FaceRect& v : variants) {
-      const FaceRect c = clipToImage(v, w, h);
-      if (c.width < 8 || c.height < 8) continue;
-      const cv::Rect cut(int(c.x), int(c.y), int(c.width), int(c.height));
-      worst = std::max(worst, descriptorDistance(models.describe(contentAtSize(cut).clone()),
-                                                 models.describe(generated(cut).clone())));
-    }
-    distances.push_back(worst);
+  for (const FaceRect& r : alignedRegionsAt(guard.faces(), guard.contentSize(), generated.size())) {
+    const cv::Rect cut(int(r.x), int(r.y), int(r.width), int(r.height));
+    distances.push_back(cut.area() == 0 ? -1.0
+                                        : descriptorDistance(models.describe(contentAtSize(cut).clone()),
+                                                             models.describe(generated(cut).clone())));
+  }
+  return distances;
+}
+
+// The check that owes nothing to the regions the term keeps: the whole face
+// pipeline run on G by itself (detector, landmarks, alignment), as on C at
+// G's size. Each guarded region is matched with the face of each image whose
+// aligned box overlaps it most (IoU at least 0.3); -1 where G has none.
+std::vector<double> foundAgainDistances(const FaceModels& models, const std::vector<FaceRect>& regions,
+                                        const cv::Mat& contentAtSize, const cv::Mat& generated) {
+  const auto match = [](const std::vector<FaceAnalysis>& faces, const FaceRect& region) {
+    const FaceAnalysis* best = nullptr;
+    double bestIou = 0.3;
+    for (const FaceAnalysis& face : faces)
+      if (const double iou = intersectionOverUnion(face.aligned, region); iou >= bestIou)
+        bestIou = iou, best = &face;
+    return best;
+  };
+  const std::vector<FaceAnalysis> inContent = models.analyze(contentAtSize);
+  const std::vector<FaceAnalysis> inGenerated = models.analyze(generated);
+  std::vector<double> distances;
+  for (const FaceRect& region : regions) {
+    const FaceAnalysis* c = match(inContent, region);
+    const FaceAnalysis* g = match(inGenerated, region);
+    distances.push_back(c && g ? descriptorDistance(c->descriptor, g->descriptor) : -1.0);
   }
   return distances;
 }
@@ -134,8 +139,13 @@ Outcome renderOne(const Photo& photo, const cv::Mat& style, const ModelPtr& mode
   Outcome outcome;
   outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const PortraitGuard guard(*faces, job.content);
+  cv::Mat contentAtSize;
+  cv::resize(job.content, contentAtSize, result.image.size(), 0, 0, cv::INTER_AREA);
+  outcome.aligned = alignedDistances(*faces, guard, contentAtSize, result.image);
   outcome.faces = guard.measure(result.image);
-  outcome.jittered = jitteredDistances(*faces, guard, job.content, result.image);
+  outcome.foundAgain = foundAgainDistances(
+      *faces, alignedRegionsAt(guard.faces(), guard.contentSize(), result.image.size()), contentAtSize,
+      result.image);
   if (!save.empty()) {
     std::ostringstream name;
     name << fs::path(photo.name).stem().string() << "-gamma" << gamma << ".png";
@@ -144,17 +154,21 @@ Outcome renderOne(const Photo& photo, const cv::Mat& style, const ModelPtr& mode
   return outcome;
 }
 
-// "0.12/0.35" per face: the guard's d, then the jittered one; "!" after a d
-// of 0.6 or more.
+// "0.01/0.35/0.41" per face: d at the aligned crop, the guard's d, the
+// found-again d ("-" where the face was not found in G); "!" after a d of
+// 0.6 or more.
 std::string distances(const Outcome& outcome) {
+  const auto cell = [](double d) {
+    char text[16];
+    if (d < 0) return std::string("-");
+    std::snprintf(text, sizeof text, "%.2f%s", d, d >= kSamePersonThreshold ? "!" : "");
+    return std::string(text);
+  };
   std::string text;
   for (std::size_t i = 0; i < outcome.faces.size(); ++i) {
-    const FaceIdentity& face = outcome.faces[i];
-    const double jittered = outcome.jittered[i];
-    char cell[48];
-    std::snprintf(cell, sizeof cell, "%s%.2f%s/%.2f%s", text.empty() ? "" : " ", face.distance,
-                  face.samePerson ? "" : "!", jittered, jittered >= kSamePersonThreshold ? "!" : "");
-    text += cell;
+    if (!text.empty()) text += " ";
+    text += cell(outcome.aligned[i]) + "/" + cell(outcome.faces[i].distance) + "/" +
+            cell(i < outcome.foundAgain.size() ? outcome.foundAgain[i] : -1.0);
   }
   return text.empty() ? "-" : text;
 }
@@ -205,12 +219,12 @@ int main(int argc, char** argv) {
     std::printf("%s, style %s, %d px, %d iterations, beta %g, %d thread(s)\n", model->manifest().name.c_str(),
                 fs::path(stylePath).filename().string().c_str(), size, iterations, beta, threads);
     std::printf(
-        "d(C, G) per face: the guard's (the done line's) / the largest over cuts 6%% shifted or 12%% "
-        "scaled;\n"
+        "d(C, G) per face: at the aligned crop alone / the guard's (the done line's: the largest over\n"
+        "its cuts, 6%% shifted or 12%% scaled) / with the face found again in G (- = not found);\n"
         "! = identity drifting, d >= %.1f; seconds per render\n",
         kSamePersonThreshold);
     std::printf("%-18s %-6s", "photo", "padded");
-    for (double gamma : gammas) std::printf(" | gamma %-20g %-5s", gamma, "s");
+    for (double gamma : gammas) std::printf(" | gamma %-26g %-5s", gamma, "s");
     std::printf("\n");
     for (const fs::path& path : images) {
       const Photo photo = withContext(path, pad);
@@ -219,7 +233,7 @@ int main(int argc, char** argv) {
       for (double gamma : gammas) {
         const Outcome outcome =
             renderOne(photo, style, model, faceModels, gamma, size, iterations, beta, threads, save);
-        std::printf(" | %-26s %-5.0f", distances(outcome).c_str(), outcome.seconds);
+        std::printf(" | %-32s %-5.0f", distances(outcome).c_str(), outcome.seconds);
         std::fflush(stdout);
       }
       std::printf("\n");

@@ -115,4 +115,26 @@ FaceRect clipToImage(const FaceRect& box, int imageWidth, int imageHeight) {
   return {std::floor(x), std::floor(y), std::max(0.0, std::floor(w)), std::max(0.0, std::floor(h))};
 }
 
+FaceRect applyCut(const FaceRect& region, const FaceCut& cut, int imageWidth, int imageHeight) {
+  const double side = std::max(region.width, region.height);
+  const double cx = region.x + region.width / 2 + cut.dx * side;
+  const double cy = region.y + region.height / 2 + cut.dy * side;
+  const double w = region.width * cut.scale;
+  const double h = region.height * cut.scale;
+  return clipToImage({cx - w / 2, cy - h / 2, w, h}, imageWidth, imageHeight);
+}
+
+const std::vector<FaceCut>& identityTermCuts() {
+  static const std::vector<FaceCut> cuts = {{0, 0, 1},         {-0.04, -0.04, 1}, {0.04, -0.04, 1},
+                                            {-0.04, 0.04, 1},  {0.04, 0.04, 1},   {0, 0, 0.94},
+                                            {0, 0, 1.06}};
+  return cuts;
+}
+
+const std::vector<FaceCut>& portraitGuardCuts() {
+  static const std::vector<FaceCut> cuts = {{0, 0, 1},        {-0.06, 0, 1}, {0.06, 0, 1}, {0, -0.06, 1},
+                                            {0, 0.06, 1},     {0, 0, 0.88},  {0, 0, 1.12}};
+  return cuts;
+}
+
 }  // namespace impasto

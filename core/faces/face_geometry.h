@@ -57,4 +57,27 @@ FaceRect dlibAlignedBox(const std::vector<FacePoint>& landmarks, int imageWidth,
 // A box cut to the image and to whole pixels (floored), as face crops are taken.
 FaceRect clipToImage(const FaceRect& box, int imageWidth, int imageHeight);
 
+// A face cut a little differently from its aligned region: the centre moved by
+// (dx, dy) times the region's side, the sides scaled by `scale`.
+struct FaceCut {
+  double dx = 0;
+  double dy = 0;
+  double scale = 1;
+};
+
+// The region cut as `cut` says, clipped to the image (whole pixels).
+FaceRect applyCut(const FaceRect& region, const FaceCut& cut, int imageWidth, int imageHeight);
+
+// The cuts through which the identity term encodes a face: the aligned one,
+// four shifted diagonally by 4% and two 6% smaller and larger. A G that keeps
+// one exact crop close in the network's eyes can do it with a pattern that
+// means nothing to a person (an adversarial example); one pattern that works
+// through seven cuts has to be more like the face itself.
+const std::vector<FaceCut>& identityTermCuts();
+
+// The cuts the portrait guard checks: the aligned one, four shifted along the
+// axes by 6% and two 12% smaller and larger; all but the aligned one unseen by
+// the identity term, so its d is evidence the term cannot have trained away.
+const std::vector<FaceCut>& portraitGuardCuts();
+
 }  // namespace impasto

@@ -1,10 +1,13 @@
 #include "core/faces/identity_term.h"
 
+#include <ATen/ops/cat.h>
+#include <ATen/ops/stack.h>
 #include <ATen/ops/zeros_like.h>
 
 #include <cmath>
 
 #include "core/engine/tensor_convert.h"
+#include "core/faces/face_geometry.h"
 #include "core/faces/face_networks.h"
 #include "core/util/error.h"
 
@@ -26,43 +29,55 @@ IdentityTerm::IdentityTerm(const FaceModels& models, const cv::Mat& content)
 IdentityTerm::IdentityTerm(const FaceModels& models, const at::Tensor& content, std::vector<FaceRect> regions)
     : models_(models), regions_(std::move(regions)) {
   at::NoGradGuard noGrad;
+  const auto width = static_cast<int>(content.size(3));
+  const auto height = static_cast<int>(content.size(2));
   for (const FaceRect& region : regions_) {
-    if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 ||
-        region.right() > double(content.size(3)) || region.bottom() > double(content.size(2)))
+    if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 || region.right() > width ||
+        region.bottom() > height)
       throw Error(ErrorKind::Internal, "IdentityTerm: a face region outside the image");
-    targets_.push_back(encode(content.detach(), region));
+    std::vector<FaceRect> cuts;
+    for (const FaceCut& cut : identityTermCuts()) {
+      const FaceRect r = applyCut(region, cut, width, height);
+      if (r.width >= 1 && r.height >= 1) cuts.push_back(r);
+    }
+    targets_.push_back(encode(content.detach(), cuts));
+    cuts_.push_back(std::move(cuts));
   }
 }
 
-at::Tensor IdentityTerm::encode(const at::Tensor& image, const FaceRect& region) const {
-  const auto x = static_cast<std::int64_t>(region.x);
-  const auto y = static_cast<std::int64_t>(region.y);
-  const at::Tensor crop = image.slice(2, y, y + static_cast<std::int64_t>(region.height))
-                              .slice(3, x, x + static_cast<std::int64_t>(region.width));
-  const at::Tensor input = squareNetworkInput(crop * 255.0, FaceRecognitionNet::kInputSize, true);
-  return models_.networks().recognition.forward(input);
+at::Tensor IdentityTerm::encode(const at::Tensor& image, const std::vector<FaceRect>& cuts) const {
+  std::vector<at::Tensor> inputs;
+  for (const FaceRect& cut : cuts) {
+    const auto x = static_cast<std::int64_t>(cut.x);
+    const auto y = static_cast<std::int64_t>(cut.y);
+    const at::Tensor crop = image.slice(2, y, y + static_cast<std::int64_t>(cut.height))
+                                .slice(3, x, x + static_cast<std::int64_t>(cut.width));
+    inputs.push_back(squareNetworkInput(crop * 255.0, FaceRecognitionNet::kInputSize, true));
+  }
+  return models_.networks().recognition.forward(at::cat(inputs, 0));
+}
+
+at::Tensor IdentityTerm::squaredDistances(const at::Tensor& generated) const {
+  std::vector<at::Tensor> perFace;
+  for (std::size_t i = 0; i < regions_.size(); ++i) {
+    const at::Tensor diff =
+        encode(generated, cuts_[i]) - targets_[i].to(generated.device(), generated.scalar_type());
+    perFace.push_back((diff * diff).sum(1).mean());
+  }
+  return at::stack(perFace);
 }
 
 at::Tensor IdentityTerm::evaluate(const at::Tensor& generated) const {
-  at::Tensor total;
-  for (std::size_t i = 0; i < regions_.size(); ++i) {
-    const at::Tensor diff =
-        encode(generated, regions_[i]) - targets_[i].to(generated.device(), generated.scalar_type());
-    const at::Tensor term = (diff * diff).sum();
-    total = total.defined() ? total + term : term;
-  }
-  return total.defined() ? total : at::zeros_like(generated).sum();
+  if (regions_.empty()) return at::zeros_like(generated).sum();
+  return squaredDistances(generated).sum();
 }
 
 std::vector<double> IdentityTerm::distances(const at::Tensor& generated) const {
   at::NoGradGuard noGrad;
   std::vector<double> result;
-  for (std::size_t i = 0; i < regions_.size(); ++i)
-    result.push_back(
-        std::sqrt((encode(generated.detach(), regions_[i]) - targets_[i].to(generated.scalar_type()))
-                      .pow(2)
-                      .sum()
-                      .item<double>()));
+  if (regions_.empty()) return result;
+  const at::Tensor squared = squaredDistances(generated.detach()).to(at::kDouble).contiguous();
+  for (std::int64_t i = 0; i < squared.size(0); ++i) result.push_back(std::sqrt(squared[i].item<double>()));
   return result;
 }
 

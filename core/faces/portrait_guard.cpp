@@ -1,5 +1,6 @@
 #include "core/faces/portrait_guard.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
@@ -23,9 +24,22 @@ std::vector<FaceRect> alignedRegionsAt(const std::vector<FaceAnalysis>& faces, c
 }
 
 namespace {
+
 cv::Mat cropOf(const cv::Mat& image, const FaceRect& r) {
   return image(cv::Rect(int(r.x), int(r.y), int(r.width), int(r.height))).clone();
 }
+
+// The guard's cuts of one region that are large enough to encode.
+std::vector<FaceRect> guardCuts(const FaceRect& region, cv::Size size) {
+  std::vector<FaceRect> cuts;
+  if (region.width < 1 || region.height < 1) return cuts;
+  for (const FaceCut& cut : portraitGuardCuts()) {
+    const FaceRect r = applyCut(region, cut, size.width, size.height);
+    if (r.width >= 8 && r.height >= 8) cuts.push_back(r);
+  }
+  return cuts;
+}
+
 }  // namespace
 
 std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const {
@@ -36,23 +50,29 @@ std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const
       cv::resize(content_, scaled, generated.size(), 0, 0,
                  generated.total() < content_.total() ? cv::INTER_AREA : cv::INTER_CUBIC);
     cachedDescriptors_.clear();
-    for (const FaceRect& r : regions)
-      cachedDescriptors_.push_back(r.width < 1 || r.height < 1 ? std::vector<float>()
-                                                               : models_.describe(cropOf(scaled, r)));
+    for (const FaceRect& region : regions) {
+      std::vector<std::vector<float>> perCut;
+      for (const FaceRect& cut : guardCuts(region, generated.size()))
+        perCut.push_back(models_.describe(cropOf(scaled, cut)));
+      cachedDescriptors_.push_back(std::move(perCut));
+    }
     cachedSize_ = generated.size();
   }
   std::vector<FaceIdentity> result;
   for (std::size_t i = 0; i < regions.size(); ++i) {
     FaceIdentity identity;
     identity.box = regions[i];
-    if (cachedDescriptors_[i].empty()) {
+    const std::vector<FaceRect> cuts = guardCuts(regions[i], generated.size());
+    if (cuts.empty()) {
       identity.distance = std::numeric_limits<double>::infinity();
-      identity.samePerson = false;
     } else {
-      identity.distance =
-          descriptorDistance(cachedDescriptors_[i], models_.describe(cropOf(generated, regions[i])));
-      identity.samePerson = identity.distance < threshold_;
+      identity.distance = 0;
+      for (std::size_t k = 0; k < cuts.size(); ++k)
+        identity.distance =
+            std::max(identity.distance, descriptorDistance(cachedDescriptors_[i][k],
+                                                           models_.describe(cropOf(generated, cuts[k]))));
     }
+    identity.samePerson = identity.distance < threshold_;
     result.push_back(identity);
   }
   return result;

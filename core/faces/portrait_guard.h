@@ -10,7 +10,10 @@ namespace impasto {
 // Whether one face of the content is still the same person in G.
 struct FaceIdentity {
   FaceRect box;            // the aligned face region, in G's pixels
-  double distance = 0;     // d(C, G) = ‖f(face in C) − f(same region of G)‖
+  // d(C, G) = ‖f(face in C) − f(same region of G)‖, the largest over the
+  // cuts of portraitGuardCuts() (C and G cut alike): "same person" only where
+  // every cut agrees, and never on the identity term's own cuts alone.
+  double distance = 0;
   bool samePerson = true;  // distance < threshold
 };
 
@@ -31,6 +34,7 @@ class PortraitGuard {
 
   bool hasFaces() const { return !faces_.empty(); }
   double threshold() const { return threshold_; }
+  cv::Size contentSize() const { return content_.size(); }
   // The content's faces (aligned regions and descriptors, content pixels).
   const std::vector<FaceAnalysis>& faces() const { return faces_; }
   // One entry per content face, in the order of faces(). generated: CV_32FC3 RGB [0, 1].
@@ -42,7 +46,7 @@ class PortraitGuard {
   double threshold_;
   std::vector<FaceAnalysis> faces_;
   mutable cv::Size cachedSize_;  // the content descriptors at the last G's size
-  mutable std::vector<std::vector<float>> cachedDescriptors_;
+  mutable std::vector<std::vector<std::vector<float>>> cachedDescriptors_;  // per face, per cut
 };
 
 }  // namespace impasto

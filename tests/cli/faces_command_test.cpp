@@ -233,8 +233,9 @@ TEST_F(FacesCommandTest, ARenderOfAPortraitReportsEachFacesDistanceAndOneWithout
   EXPECT_FALSE(jsonLines(flat.output).back().contains("faces"));
 }
 
-// --keep-identity at a strong style weight: the faces end closer to the
-// content's than in the same render without it.
+// --keep-identity at a strong style weight: without it every face drifts
+// (d >= τ, the guard's d over its own cuts, which the term never sees); with
+// it the faces stay the same people on average.
 TEST_F(FacesCommandTest, KeepIdentityBringsTheFacesCloserToThePhotoAtHighBeta) {
   const fs::path darknet = test::sharedDir() / "models" / "darknet-reference" / "tfjs" / "model.json";
   const fs::path starry = test::sharedDir() / "images" / "starry_night.jpg";
@@ -244,7 +245,7 @@ TEST_F(FacesCommandTest, KeepIdentityBringsTheFacesCloserToThePhotoAtHighBeta) {
                               models_.string() + "' '" + test::cliPath() + "' --content '" +
                               (photos_ / "reference" / "faces.jpg").string() + "' --style '" +
                               starry.string() + "' --model '" + darknet.string() +
-                              "' --size 256 --scales 1 --iterations 8 --beta 1e6 --threads 2 --json ";
+                              "' --size 256 --scales 1 --iterations 12 --beta 1e6 --threads 2 --json ";
   auto meanDistance = [&](const std::string& extra, const std::string& output) {
     const auto r = test::runShell(command + extra + " --output " + output + " </dev/null");
     EXPECT_EQ(r.exitCode, 0) << r.output;
@@ -256,6 +257,7 @@ TEST_F(FacesCommandTest, KeepIdentityBringsTheFacesCloserToThePhotoAtHighBeta) {
   const double plain = meanDistance("", "plain.png");
   const double kept = meanDistance("--keep-identity", "kept.png");
   std::cout << "mean d(C, G) over the faces: " << plain << " without, " << kept << " with --keep-identity\n";
+  EXPECT_GE(plain, 0.6);
   EXPECT_LT(kept, plain);
   EXPECT_LT(kept, 0.6);
 }

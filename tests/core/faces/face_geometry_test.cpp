@@ -109,5 +109,46 @@ TEST(FaceAlignmentTest, ClipToImageFloorsAndCuts) {
   EXPECT_DOUBLE_EQ(r.height, 57);
 }
 
+TEST(FaceCutTest, MovesTheCentreByTheSideAndScalesAboutIt) {
+  const FaceRect region{100, 50, 80, 60};
+  const FaceRect same = applyCut(region, {}, 400, 300);
+  EXPECT_DOUBLE_EQ(same.x, 100);
+  EXPECT_DOUBLE_EQ(same.y, 50);
+  EXPECT_DOUBLE_EQ(same.width, 80);
+  EXPECT_DOUBLE_EQ(same.height, 60);
+  // Shifts are fractions of the longer side (80 px): 0.1 -> 8 px.
+  const FaceRect moved = applyCut(region, {0.1, -0.1, 1}, 400, 300);
+  EXPECT_DOUBLE_EQ(moved.x, 108);
+  EXPECT_DOUBLE_EQ(moved.y, 42);
+  EXPECT_DOUBLE_EQ(moved.width, 80);
+  // Scaled about the centre (140, 80).
+  const FaceRect larger = applyCut(region, {0, 0, 1.5}, 400, 300);
+  EXPECT_DOUBLE_EQ(larger.x, 80);
+  EXPECT_DOUBLE_EQ(larger.y, 35);
+  EXPECT_DOUBLE_EQ(larger.width, 120);
+  EXPECT_DOUBLE_EQ(larger.height, 90);
+  // Clipped to the image.
+  const FaceRect clipped = applyCut(region, {-1.5, 0, 1}, 400, 300);
+  EXPECT_DOUBLE_EQ(clipped.x, 0);
+  EXPECT_DOUBLE_EQ(clipped.width, 60);
+}
+
+// The guard's d is evidence only if the term could not optimise it directly:
+// apart from the aligned cut itself, the two sets share no cut.
+TEST(FaceCutTest, TheGuardChecksCutsTheIdentityTermNeverSees) {
+  const auto same = [](const FaceCut& a, const FaceCut& b) {
+    return a.dx == b.dx && a.dy == b.dy && a.scale == b.scale;
+  };
+  const FaceCut aligned{};
+  int shared = 0;
+  for (const FaceCut& check : portraitGuardCuts())
+    for (const FaceCut& kept : identityTermCuts()) shared += same(check, kept) ? 1 : 0;
+  EXPECT_EQ(shared, 1);
+  EXPECT_TRUE(same(portraitGuardCuts().front(), aligned));
+  EXPECT_TRUE(same(identityTermCuts().front(), aligned));
+  EXPECT_GE(portraitGuardCuts().size(), 5u);
+  EXPECT_GE(identityTermCuts().size(), 5u);
+}
+
 }  // namespace
 }  // namespace impasto

@@ -141,6 +141,26 @@ TEST_F(FaceReferenceTest, PortraitGuardFindsTheSittersOnceAndMeasuresAnyGAgainst
   for (const FaceIdentity& face : guard.measure(grey)) EXPECT_FALSE(face.samePerson) << face.distance;
 }
 
+// A G that keeps each aligned crop exactly and changes what lies around it:
+// a network judging that one crop would call every face itself (d = 0); the
+// guard also cuts each face shifted and scaled, and sees the change.
+TEST_F(FaceReferenceTest, PortraitGuardLooksBeyondTheExactAlignedCrop) {
+  const cv::Mat content = loadImage(referenceDir() / "faces.jpg");
+  const PortraitGuard guard(*models_, content);
+  ASSERT_EQ(guard.faces().size(), 6u);
+  cv::Mat framed(content.size(), CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  for (const FaceAnalysis& face : guard.faces()) {
+    const cv::Rect r(int(face.aligned.x), int(face.aligned.y), int(face.aligned.width), int(face.aligned.height));
+    content(r).copyTo(framed(r));
+  }
+  for (const FaceIdentity& face : guard.measure(framed)) {
+    const cv::Rect r(int(face.box.x), int(face.box.y), int(face.box.width), int(face.box.height));
+    EXPECT_LT(descriptorDistance(models_->describe(content(r).clone()), models_->describe(framed(r).clone())),
+              1e-4);
+    EXPECT_GT(face.distance, 0.05);
+  }
+}
+
 TEST_F(FaceReferenceTest, AnImageWithoutFacesGivesAnIdlePortraitGuard) {
   const cv::Mat grey(200, 300, CV_32FC3, cv::Scalar(0.4, 0.5, 0.6));
   const PortraitGuard guard(*models_, grey);

@@ -1,7 +1,9 @@
 // The identity term of --keep-identity: Σ_faces ‖f(C_face) − f(G_face)‖²
-// through FaceRecognitionNet, checked against finite differences.
+// through FaceRecognitionNet (each face's the mean over its cuts), checked
+// against finite differences.
 #include "core/faces/identity_term.h"
 
+#include <ATen/ops/full_like.h>
 #include <ATen/ops/ones_like.h>
 #include <ATen/ops/randn_like.h>
 #include <gtest/gtest.h>
@@ -58,6 +60,27 @@ TEST_F(IdentityTermTest, IsZeroAtTheContentAndTheSquaredDistancesElsewhere) {
   EXPECT_NEAR(term.evaluate(g).item<double>(), sum, 1e-4 * sum);
 }
 
+// A pattern that fools the network at one exact crop is not enough: each
+// face is also encoded through shifted and scaled cuts, so a G that keeps
+// the aligned crops and changes what lies around them still costs.
+TEST_F(IdentityTermTest, EncodesEachFaceThroughSeveralCutsNotOneExactCrop) {
+  const IdentityTerm term(*models_, *content_);
+  ASSERT_EQ(term.cuts().size(), term.regions().size());
+  const at::Tensor c = imageToTensor(*content_);
+  at::Tensor framed = at::full_like(c, 0.5);
+  for (std::size_t i = 0; i < term.regions().size(); ++i) {
+    const FaceRect& r = term.regions()[i];
+    EXPECT_EQ(term.cuts()[i].size(), identityTermCuts().size());
+    EXPECT_EQ(term.cuts()[i].front().x, r.x);
+    EXPECT_EQ(term.cuts()[i].front().width, r.width);
+    const auto rows = std::make_pair(std::int64_t(r.y), std::int64_t(r.bottom()));
+    const auto cols = std::make_pair(std::int64_t(r.x), std::int64_t(r.right()));
+    framed.slice(2, rows.first, rows.second).slice(3, cols.first, cols.second) =
+        c.slice(2, rows.first, rows.second).slice(3, cols.first, cols.second);
+  }
+  for (double d : term.distances(framed)) EXPECT_GT(d, 0.05);
+}
+
 TEST_F(IdentityTermTest, GradientMatchesFiniteDifferences) {
   // A smaller image keeps the check quick; the faces are found in it.
   cv::Mat small;
@@ -91,11 +114,12 @@ TEST_F(IdentityTermTest, GradientMatchesFiniteDifferences) {
                            (2 * eps);
     EXPECT_NEAR(numeric, analytic, 1e-4 * std::abs(analytic) + 1e-6) << "trial " << trial;
   }
-  // Pixels outside every face region get no gradient: the term sees only the faces.
+  // Pixels outside every cut of every face get no gradient: the term sees only the faces.
   at::Tensor outside = at::ones_like(grad);
-  for (const FaceRect& r : term.regions())
-    outside.slice(2, std::int64_t(r.y), std::int64_t(r.bottom()))
-        .slice(3, std::int64_t(r.x), std::int64_t(r.right())) = 0;
+  for (const std::vector<FaceRect>& cuts : term.cuts())
+    for (const FaceRect& r : cuts)
+      outside.slice(2, std::int64_t(r.y), std::int64_t(r.bottom()))
+          .slice(3, std::int64_t(r.x), std::int64_t(r.right())) = 0;
   EXPECT_EQ((grad * outside).abs().sum().item<double>(), 0.0);
   EXPECT_GT((grad * (1 - outside)).abs().sum().item<double>(), 0.0);
 }
