@@ -23,7 +23,6 @@
 #include "tests/support/test_support.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/main_window.h"
-#include "ui/parameter_panel.h"
 #include "ui/render_controller.h"
 
 namespace impasto {
@@ -79,19 +78,9 @@ QString modelToLoad() {
 
 std::unique_ptr<MainWindow> readyWindow(int iterations) {
   auto window = std::make_unique<MainWindow>();
-  window->setModel(uitest::makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
-  EXPECT_TRUE(window->loadContent(uitest::writePicture(QStringLiteral("close-content.png"), 64, 48, 0)));
-  EXPECT_TRUE(window->addStyle(uitest::writePicture(QStringLiteral("close-style.png"), 64, 48, 1)));
-  RenderSettings s = window->parameters()->settings();
-  s.size = 64;
-  s.iterations = iterations;
-  s.optimizer = Optimizer::Lbfgs;
-  s.init = InitKind::Content;
-  s.weights.alpha = 1.0;
-  s.weights.beta = 1000.0;
-  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
-  s.contentLayer = "relu2";
-  window->parameters()->setSettings(s);
+  uitest::prepareTinyRender(*window, uitest::writePicture(QStringLiteral("close-content.png"), 64, 48, 0),
+                            uitest::writePicture(QStringLiteral("close-style.png"), 64, 48, 1), 64,
+                            iterations, Optimizer::Lbfgs, 1000.0);
   return window;
 }
 

@@ -33,21 +33,12 @@ const QString kModelId = QStringLiteral("file:/nonexistent/tiny.onnx");
 // A window with the tiny model, a 64 x 48 content and a style, tuned at 48 px.
 std::unique_ptr<MainWindow> tunedWindow(int iterations) {
   auto window = std::make_unique<MainWindow>();
-  window->setModel(makeTinyModel(), kModelId);
-  EXPECT_TRUE(window->loadContent(writePicture(QStringLiteral("content.png"), 64, 48, 0)));
-  EXPECT_TRUE(window->addStyle(writePicture(QStringLiteral("style.png"), 64, 48, 1)));
-  RenderSettings s = window->parameters()->settings();
-  s.size = 48;
-  s.iterations = iterations;
-  s.optimizer = Optimizer::Adam;
-  s.init = InitKind::Content;
-  s.weights.alpha = 1.0;
-  s.weights.beta = 1000.0;
-  s.weights.tv = 0.0;
-  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
-  s.contentLayer = "relu2";
-  s.scales = 2;
-  window->parameters()->setSettings(s);
+  uitest::prepareTinyRender(*window, writePicture(QStringLiteral("content.png"), 64, 48, 0),
+                            writePicture(QStringLiteral("style.png"), 64, 48, 1), 48, iterations,
+                            Optimizer::Adam, 1000.0, [](RenderSettings& s) {
+                              s.weights.tv = 0.0;
+                              s.scales = 2;
+                            });
   window->finalRender()->setCheckpointInterval(2, 600.0);
   return window;
 }

@@ -35,7 +35,6 @@
 namespace impasto {
 namespace {
 
-using uitest::makeTinyModel;
 using uitest::scratchDir;
 using uitest::waitUntil;
 using uitest::writePicture;
@@ -62,21 +61,12 @@ void dropFiles(QWidget* target, const QStringList& paths) {
 std::unique_ptr<MainWindow> readyWindow(int iterations, Optimizer optimizer = Optimizer::Adam,
                                         int size = 48) {
   auto window = std::make_unique<MainWindow>();
-  window->setModel(makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
-  EXPECT_TRUE(window->loadContent(writePicture(QStringLiteral("content.png"), 64, 48, 0)));
-  EXPECT_TRUE(window->addStyle(writePicture(QStringLiteral("style.png"), 64, 48, 1)));
-  RenderSettings s = window->parameters()->settings();
-  s.size = size;
-  s.iterations = iterations;
-  s.optimizer = optimizer;
-  s.learningRate = 0.0;
-  s.init = InitKind::Content;
-  s.weights.alpha = 1.0;
-  s.weights.beta = 1000.0;
-  s.weights.tv = 0.0;
-  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
-  s.contentLayer = "relu2";
-  window->parameters()->setSettings(s);
+  uitest::prepareTinyRender(*window, writePicture(QStringLiteral("content.png"), 64, 48, 0),
+                            writePicture(QStringLiteral("style.png"), 64, 48, 1), size, iterations, optimizer,
+                            1000.0, [](RenderSettings& s) {
+                              s.learningRate = 0.0;
+                              s.weights.tv = 0.0;
+                            });
   return window;
 }
 

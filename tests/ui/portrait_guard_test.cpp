@@ -66,24 +66,10 @@ QString writeImage(const QString& name, const cv::Mat& rgb) {
   return path;
 }
 
-// The tiny model, a content and a style, small L-BFGS settings.
+// The tiny model, a content and a style, small L-BFGS settings, γ off.
 void prepare(MainWindow& window, const QString& content, int size) {
-  window.setModel(uitest::makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
-  ASSERT_TRUE(window.loadContent(content));
-  ASSERT_TRUE(window.addStyle(uitest::writePicture(QStringLiteral("style.png"), 96, 72, 1)));
-  RenderSettings s = window.parameters()->settings();
-  s.size = size;
-  s.iterations = 1000000;
-  s.optimizer = Optimizer::Lbfgs;
-  s.learningRate = 0.0;
-  s.init = InitKind::Content;
-  s.weights.alpha = 1.0;
-  s.weights.beta = 1e4;
-  s.weights.tv = 0.0;
-  s.weights.identity = 0.0;
-  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
-  s.contentLayer = "relu2";
-  window.parameters()->setSettings(s);
+  uitest::prepareEndlessTinyRender(window, content, size, 1e4,
+                                   [](RenderSettings& s) { s.weights.identity = 0.0; });
 }
 
 bool near(QColor a, QColor b) {

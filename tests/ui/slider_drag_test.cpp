@@ -35,21 +35,8 @@ double meanChange(const QImage& a, const QImage& b) {
 
 TEST(SliderDragTest, DraggingBetaChangesTheFrameAtEveryStep) {
   MainWindow window;
-  window.setModel(uitest::makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
-  ASSERT_TRUE(window.loadContent(uitest::writePicture(QStringLiteral("content.png"), 96, 72, 0)));
-  ASSERT_TRUE(window.addStyle(uitest::writePicture(QStringLiteral("style.png"), 96, 72, 1)));
-  RenderSettings s = window.parameters()->settings();
-  s.size = 96;
-  s.iterations = 1000000;
-  s.optimizer = Optimizer::Lbfgs;
-  s.learningRate = 0.0;
-  s.init = InitKind::Content;
-  s.weights.alpha = 1.0;
-  s.weights.beta = 1000.0;
-  s.weights.tv = 0.0;
-  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
-  s.contentLayer = "relu2";
-  window.parameters()->setSettings(s);
+  ASSERT_NO_FATAL_FAILURE(uitest::prepareEndlessTinyRender(
+      window, uitest::writePicture(QStringLiteral("content.png"), 96, 72, 0), 96, 1000.0));
   window.resize(1400, 900);
   window.show();
   window.controller()->setMaxFramesPerSecond(0);  // every frame the engine makes

@@ -1,5 +1,7 @@
 #include "tests/ui/ui_test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -13,6 +15,8 @@
 #include <cmath>
 
 #include "core/io/image_io.h"
+#include "ui/main_window.h"
+#include "ui/parameter_panel.h"
 
 namespace impasto::uitest {
 
@@ -83,6 +87,35 @@ bool waitUntil(const std::function<bool()>& pred, int timeoutMs) {
     QThread::msleep(1);
   }
   return true;
+}
+
+void prepareTinyRender(MainWindow& window, const QString& content, const QString& style, int size,
+                       int iterations, Optimizer optimizer, double beta,
+                       const std::function<void(RenderSettings&)>& adjust) {
+  window.setModel(makeTinyModel(), QStringLiteral("file:/nonexistent/tiny.onnx"));
+  ASSERT_TRUE(window.loadContent(content));
+  ASSERT_TRUE(window.addStyle(style));
+  RenderSettings s = window.parameters()->settings();
+  s.size = size;
+  s.iterations = iterations;
+  s.optimizer = optimizer;
+  s.init = InitKind::Content;
+  s.weights.alpha = 1.0;
+  s.weights.beta = beta;
+  s.weights.styleLayers = {{"relu1", 1.0}, {"relu2", 1.0}};
+  s.contentLayer = "relu2";
+  if (adjust) adjust(s);
+  window.parameters()->setSettings(s);
+}
+
+void prepareEndlessTinyRender(MainWindow& window, const QString& content, int size, double beta,
+                              const std::function<void(RenderSettings&)>& adjust) {
+  prepareTinyRender(window, content, writePicture(QStringLiteral("style.png"), 96, 72, 1), size, kEndless,
+                    Optimizer::Lbfgs, beta, [&adjust](RenderSettings& s) {
+                      s.learningRate = 0.0;
+                      s.weights.tv = 0.0;
+                      if (adjust) adjust(s);
+                    });
 }
 
 }  // namespace impasto::uitest

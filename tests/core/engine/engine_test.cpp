@@ -14,6 +14,7 @@
 #include "core/util/error.h"
 #include "tests/support/aten_ops.h"
 #include "tests/support/test_images.h"
+#include "tests/support/test_jobs.h"
 #include "tests/support/test_models.h"
 
 namespace impasto {
@@ -28,17 +29,7 @@ cv::Mat makeContent(int w = 32, int h = 24) {
 }
 
 RenderJob tinyJob(int iterations = 20) {
-  RenderJob job;
-  job.content = makeContent();
-  job.styles = {test::stripedPainting()};
-  job.model = test::makeTinyModel();
-  job.settings.size = 32;
-  job.settings.iterations = iterations;
-  job.settings.weights.alpha = 1.0;
-  job.settings.weights.beta = 1e3;
-  job.settings.threads = 1;
-  job.settings.frameEvery = 5;
-  return job;
+  return test::tinyRenderJob(makeContent(), test::stripedPainting(), 32, iterations, 5);
 }
 
 struct Recorder : RenderObserver {

@@ -8,7 +8,7 @@
 
 #include "core/engine/render.h"
 #include "tests/support/test_images.h"
-#include "tests/support/test_models.h"
+#include "tests/support/test_jobs.h"
 
 namespace impasto {
 namespace {
@@ -22,17 +22,7 @@ cv::Mat smoothPhoto(int w, int h) {
 }
 
 RenderJob liveJob(int iterations) {
-  RenderJob job;
-  job.content = smoothPhoto(48, 36);
-  job.styles = {test::stripedPainting(32, 32)};
-  job.model = test::makeTinyModel();
-  job.settings.size = 48;
-  job.settings.iterations = iterations;
-  job.settings.weights.alpha = 1.0;
-  job.settings.weights.beta = 1e3;
-  job.settings.threads = 1;
-  job.settings.frameEvery = 1;
-  return job;
+  return test::tinyRenderJob(smoothPhoto(48, 36), test::stripedPainting(32, 32), 48, iterations, 1);
 }
 
 // Records every frame and, when drag is set, multiplies β by `factor` every

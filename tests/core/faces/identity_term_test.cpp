@@ -38,6 +38,12 @@ class IdentityTermTest : public ::testing::Test {
   void SetUp() override {
     if (models_ == nullptr) GTEST_SKIP() << "needs ../shared/models/face-api and ../shared/images/faces";
   }
+  // The content at half size, which keeps a check quick; the faces are found in it.
+  static cv::Mat halfContent() {
+    cv::Mat small;
+    cv::resize(*content_, small, cv::Size(content_->cols / 2, content_->rows / 2), 0, 0, cv::INTER_AREA);
+    return small;
+  }
   static FaceModels* models_;
   static cv::Mat* content_;
 };
@@ -82,9 +88,7 @@ TEST_F(IdentityTermTest, EncodesEachFaceThroughSeveralCutsNotOneExactCrop) {
 }
 
 TEST_F(IdentityTermTest, GradientMatchesFiniteDifferences) {
-  // A smaller image keeps the check quick; the faces are found in it.
-  cv::Mat small;
-  cv::resize(*content_, small, cv::Size(content_->cols / 2, content_->rows / 2), 0, 0, cv::INTER_AREA);
+  const cv::Mat small = halfContent();
   const IdentityTerm term(*models_, small);
   ASSERT_FALSE(term.empty());
 
@@ -125,8 +129,7 @@ TEST_F(IdentityTermTest, GradientMatchesFiniteDifferences) {
 }
 
 TEST_F(IdentityTermTest, GradientStepsBringADriftedFaceBack) {
-  cv::Mat small;
-  cv::resize(*content_, small, cv::Size(content_->cols / 2, content_->rows / 2), 0, 0, cv::INTER_AREA);
+  const cv::Mat small = halfContent();
   const IdentityTerm term(*models_, small);
   ASSERT_FALSE(term.empty());
   at::manual_seed(5);
