@@ -1,8 +1,10 @@
 // Benchmark: does the portrait guard keep portraits the same person under
 // strong style? Renders each photo without the identity term and with each γ
-// given, and prints d(C, G) for every face of the content: the distance the
-// render's done line reports (PortraitGuard on the result, as impasto-cli
-// does), below 0.6 the same person.
+// given, and prints three d(C, G) for every face of the content: at the
+// aligned crop alone (what the term could fool), the guard's (the done
+// line's: the largest over its own cuts, which the term never sees) and with
+// the face found again in G by the detector and aligned by G's own landmarks;
+// below 0.6 the same person.
 //
 //   impasto-identity-bench --model FILE --style FILE [--photos DIR] [--image FILE]...
 //                          [--size 256] [--iterations 200] [--beta 1e6] [--gammas 0,1000]
@@ -92,7 +94,8 @@ std::vector<double> alignedDistances(const FaceModels& models, const PortraitGua
 
 // The check that owes nothing to the regions the term keeps: the whole face
 // pipeline run on G by itself (detector, landmarks, alignment), as on C at
-// G's size. Each guarded region is matched with the face of each image whose
+// G's size, the detector's input at the image's own size (faces in a
+// 768 px picture are too small for its default 416). Each guarded region is matched with the face of each image whose
 // aligned box overlaps it most (IoU at least 0.3); -1 where G has none.
 std::vector<double> foundAgainDistances(const FaceModels& models, const std::vector<FaceRect>& regions,
                                         const cv::Mat& contentAtSize, const cv::Mat& generated) {
@@ -104,8 +107,9 @@ std::vector<double> foundAgainDistances(const FaceModels& models, const std::vec
         bestIou = iou, best = &face;
     return best;
   };
-  const std::vector<FaceAnalysis> inContent = models.analyze(contentAtSize);
-  const std::vector<FaceAnalysis> inGenerated = models.analyze(generated);
+  const int inputSize = (std::max(generated.cols, generated.rows) + 31) / 32 * 32;
+  const std::vector<FaceAnalysis> inContent = models.analyze(contentAtSize, inputSize);
+  const std::vector<FaceAnalysis> inGenerated = models.analyze(generated, inputSize);
   std::vector<double> distances;
   for (const FaceRect& region : regions) {
     const FaceAnalysis* c = match(inContent, region);

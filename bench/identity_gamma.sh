@@ -7,7 +7,8 @@
 #
 #   bench/identity_gamma.sh [BUILD_DIR] [SHARED_DIR]
 #
-# The table is in the README (Portrait guard). Takes about an hour on one core.
+# The table is in the README (Portrait guard). Takes about two and a half
+# hours on one core.
 set -eu
 build=${1:-build}
 shared=${2:-../shared}

@@ -85,7 +85,8 @@ QWidget* ParameterPanel::buildPortraitGroup() {
   auto* group = new QGroupBox(tr("Portrait guard (live)"), this);
   group->setToolTip(
       tr("Keeps faces recognisable: adds γ·Σ ‖f(C_face) − f(G_face)‖² to J, f the 128-d face descriptor. "
-         "The badge on the preview shows the distance d; below 0.6 it is the same person."));
+         "The badge on the preview shows the distance d, the largest over the face cut seven ways (shifted, "
+         "scaled), never only the cuts the term keeps; below 0.6 it is the same person."));
   auto* form = new QFormLayout(group);
   keepIdentity_ = new QCheckBox(tr("Keep identity"), group);
   identity_ = new LogSlider(1e-1, 1e7, false, group);

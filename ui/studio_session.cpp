@@ -328,7 +328,9 @@ StudioSession::PresetFit StudioSession::applyPreset(
   for (int i = 0; i < styleCount() && i < int(preset.styleBlend.size()); ++i)
     setStyleWeight(i, preset.styleBlend[std::size_t(i)]);
   const QString presetModel = QString::fromStdString(preset.model);
-  const bool otherModel = !presetModel.isEmpty() && ModelCatalog::argumentFor(modelId_) != presetModel;
+  // The model shown is the one loaded or, while it loads, the one on its way:
+  // a preset naming it (as one saved meanwhile does) asks for nothing.
+  const bool otherModel = !presetModel.isEmpty() && ModelCatalog::argumentFor(shownModelId()) != presetModel;
   if (otherModel && namesModelFile(preset) && QFileInfo(presetModel).isFile() &&
       !confirmModelFile(presetModel)) {
     fit.declinedModel = presetModel;

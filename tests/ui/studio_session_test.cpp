@@ -349,6 +349,30 @@ TEST(StudioSessionTest, StartWhenReadyAsksToStartOnceTheModelHasLoaded) {
   EXPECT_FALSE(defaults.weights.styleLayers.empty());
 }
 
+// `impasto --model FILE --preset P`: the preset is applied while FILE still
+// loads. The preset the window starts from names FILE, so nothing is asked
+// and no second load starts.
+TEST(StudioSessionTest, APresetNamingTheModelStillLoadingAsksNothing) {
+  const auto onnx = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
+  if (test::sharedDir().empty() || !std::filesystem::exists(onnx))
+    GTEST_SKIP() << "needs the shared darknet model";
+  StudioSession session;
+  QSignalSpy loading(&session, &StudioSession::modelLoading);
+  QSignalSpy ready(&session, &StudioSession::modelReady);
+  session.useModelArgument(QString::fromStdString(onnx.string()));
+  ASSERT_TRUE(session.isModelLoading());
+  Preset preset = session.preset(tinySettings(3), Pooling::AsTrained);
+  EXPECT_EQ(preset.model, onnx.string());
+  const auto fit = session.applyPreset(preset, [&](const QString& path) {
+    ADD_FAILURE() << "asked about " << path.toStdString();
+    return false;
+  });
+  EXPECT_TRUE(fit.switchingTo.isEmpty());
+  EXPECT_TRUE(fit.declinedModel.isEmpty());
+  ASSERT_TRUE(waitUntil([&] { return ready.count() == 1; }, 60000));
+  EXPECT_EQ(loading.count(), 1);
+}
+
 // A preset from a stranger names a local file as its model: nothing is read,
 // and the catalog is not touched, unless the user says yes.
 TEST(StudioSessionTest, APresetsModelFileIsLoadedOnlyWhenTheUserConfirms) {
