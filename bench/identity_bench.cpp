@@ -80,8 +80,8 @@ struct Outcome {
 
 // d at the aligned region alone (C at G's size and G cut alike): what a
 // network fooled at that one crop reports.
-std::vector<double> alignedDistances(const FaceModels& models, const PortraitGuard& guard, const cv::Mat& contentAtSize,
-                                     const cv::Mat& generated) {
+std::vector<double> alignedDistances(const FaceModels& models, const PortraitGuard& guard,
+                                     const cv::Mat& contentAtSize, const cv::Mat& generated) {
   std::vector<double> distances;
   for (const FaceRect& r : alignedRegionsAt(guard.faces(), guard.contentSize(), generated.size())) {
     const cv::Rect cut(int(r.x), int(r.y), int(r.width), int(r.height));
@@ -95,8 +95,8 @@ std::vector<double> alignedDistances(const FaceModels& models, const PortraitGua
 // The check that owes nothing to the regions the term keeps: the whole face
 // pipeline run on G by itself (detector, landmarks, alignment), as on C at
 // G's size, the detector's input at the image's own size (faces in a
-// 768 px picture are too small for its default 416). Each guarded region is matched with the face of each image whose
-// aligned box overlaps it most (IoU at least 0.3); -1 where G has none.
+// 768 px picture are too small for its default 416). Each guarded region is matched with the face of each
+// image whose aligned box overlaps it most (IoU at least 0.3); -1 where G has none.
 std::vector<double> foundAgainDistances(const FaceModels& models, const std::vector<FaceRect>& regions,
                                         const cv::Mat& contentAtSize, const cv::Mat& generated) {
   const auto match = [](const std::vector<FaceAnalysis>& faces, const FaceRect& region) {
@@ -147,9 +147,9 @@ Outcome renderOne(const Photo& photo, const cv::Mat& style, const ModelPtr& mode
   cv::resize(job.content, contentAtSize, result.image.size(), 0, 0, cv::INTER_AREA);
   outcome.aligned = alignedDistances(*faces, guard, contentAtSize, result.image);
   outcome.faces = guard.measure(result.image);
-  outcome.foundAgain = foundAgainDistances(
-      *faces, alignedRegionsAt(guard.faces(), guard.contentSize(), result.image.size()), contentAtSize,
-      result.image);
+  outcome.foundAgain =
+      foundAgainDistances(*faces, alignedRegionsAt(guard.faces(), guard.contentSize(), result.image.size()),
+                          contentAtSize, result.image);
   if (!save.empty()) {
     std::ostringstream name;
     name << fs::path(photo.name).stem().string() << "-gamma" << gamma << ".png";

@@ -125,15 +125,15 @@ FaceRect applyCut(const FaceRect& region, const FaceCut& cut, int imageWidth, in
 }
 
 const std::vector<FaceCut>& identityTermCuts() {
-  static const std::vector<FaceCut> cuts = {{0, 0, 1},         {-0.04, -0.04, 1}, {0.04, -0.04, 1},
-                                            {-0.04, 0.04, 1},  {0.04, 0.04, 1},   {0, 0, 0.94},
+  static const std::vector<FaceCut> cuts = {{0, 0, 1},        {-0.04, -0.04, 1}, {0.04, -0.04, 1},
+                                            {-0.04, 0.04, 1}, {0.04, 0.04, 1},   {0, 0, 0.94},
                                             {0, 0, 1.06}};
   return cuts;
 }
 
 const std::vector<FaceCut>& portraitGuardCuts() {
-  static const std::vector<FaceCut> cuts = {{0, 0, 1},        {-0.06, 0, 1}, {0.06, 0, 1}, {0, -0.06, 1},
-                                            {0, 0.06, 1},     {0, 0, 0.88},  {0, 0, 1.12}};
+  static const std::vector<FaceCut> cuts = {{0, 0, 1},    {-0.06, 0, 1}, {0.06, 0, 1}, {0, -0.06, 1},
+                                            {0, 0.06, 1}, {0, 0, 0.88},  {0, 0, 1.12}};
   return cuts;
 }
 

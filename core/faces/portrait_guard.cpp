@@ -68,9 +68,9 @@ std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const
     } else {
       identity.distance = 0;
       for (std::size_t k = 0; k < cuts.size(); ++k)
-        identity.distance =
-            std::max(identity.distance, descriptorDistance(cachedDescriptors_[i][k],
-                                                           models_.describe(cropOf(generated, cuts[k]))));
+        identity.distance = std::max(
+            identity.distance,
+            descriptorDistance(cachedDescriptors_[i][k], models_.describe(cropOf(generated, cuts[k]))));
     }
     identity.samePerson = identity.distance < threshold_;
     result.push_back(identity);

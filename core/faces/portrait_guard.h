@@ -9,7 +9,7 @@ namespace impasto {
 
 // Whether one face of the content is still the same person in G.
 struct FaceIdentity {
-  FaceRect box;            // the aligned face region, in G's pixels
+  FaceRect box;  // the aligned face region, in G's pixels
   // d(C, G) = ‖f(face in C) − f(same region of G)‖, the largest over the
   // cuts of portraitGuardCuts() (C and G cut alike): "same person" only where
   // every cut agrees, and never on the identity term's own cuts alone.

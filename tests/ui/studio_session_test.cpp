@@ -326,10 +326,15 @@ TEST(StudioSessionTest, AModelThatFailsToLoadSaysSoAndCancelsAPendingStart) {
   EXPECT_NE(session->model(), nullptr);
 }
 
-TEST(StudioSessionTest, StartWhenReadyAsksToStartOnceTheModelHasLoaded) {
+// The shared darknet model as a file, or empty without ../shared.
+std::filesystem::path sharedDarknet() {
   const auto onnx = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
-  if (test::sharedDir().empty() || !std::filesystem::exists(onnx))
-    GTEST_SKIP() << "needs the shared darknet model";
+  return !test::sharedDir().empty() && std::filesystem::exists(onnx) ? onnx : std::filesystem::path();
+}
+
+TEST(StudioSessionTest, StartWhenReadyAsksToStartOnceTheModelHasLoaded) {
+  const auto onnx = sharedDarknet();
+  if (onnx.empty()) GTEST_SKIP() << "needs the shared darknet model";
   StudioSession session;
   QSignalSpy loading(&session, &StudioSession::modelLoading);
   QSignalSpy ready(&session, &StudioSession::modelReady);
@@ -353,9 +358,8 @@ TEST(StudioSessionTest, StartWhenReadyAsksToStartOnceTheModelHasLoaded) {
 // loads. The preset the window starts from names FILE, so nothing is asked
 // and no second load starts.
 TEST(StudioSessionTest, APresetNamingTheModelStillLoadingAsksNothing) {
-  const auto onnx = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
-  if (test::sharedDir().empty() || !std::filesystem::exists(onnx))
-    GTEST_SKIP() << "needs the shared darknet model";
+  const auto onnx = sharedDarknet();
+  if (onnx.empty()) GTEST_SKIP() << "needs the shared darknet model";
   StudioSession session;
   QSignalSpy loading(&session, &StudioSession::modelLoading);
   QSignalSpy ready(&session, &StudioSession::modelReady);

@@ -150,7 +150,8 @@ TEST_F(FaceReferenceTest, PortraitGuardLooksBeyondTheExactAlignedCrop) {
   ASSERT_EQ(guard.faces().size(), 6u);
   cv::Mat framed(content.size(), CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
   for (const FaceAnalysis& face : guard.faces()) {
-    const cv::Rect r(int(face.aligned.x), int(face.aligned.y), int(face.aligned.width), int(face.aligned.height));
+    const cv::Rect r(int(face.aligned.x), int(face.aligned.y), int(face.aligned.width),
+                     int(face.aligned.height));
     content(r).copyTo(framed(r));
   }
   for (const FaceIdentity& face : guard.measure(framed)) {
