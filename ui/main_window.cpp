@@ -427,6 +427,10 @@ void MainWindow::showPortraitState() {
   // A content known to be faceless needs no face search at each pyramid level.
   const bool mayHaveFaces = portrait_->isAnalyzing() || portrait_->hasFaces();
   session_->setFaceModels(mayHaveFaces ? portrait_->models() : nullptr);
+  if (startWhenFaceModelsLoad_ && (portrait_->models() || !available)) {
+    startWhenFaceModelsLoad_ = false;
+    startRender();
+  }
   if (!available) {
     showPortraitMeasure();
     return;
@@ -513,6 +517,13 @@ void MainWindow::startWhenReady() {
 
 bool MainWindow::startRender() {
   using Start = StudioSession::StartResult;
+  // The render takes the face models when it starts: one started while they
+  // still load (a second or two after launch) would run without the guard.
+  if (panel_->settings().weights.identity > 0.0 && portrait_->modelsAvailable() && !portrait_->models()) {
+    startWhenFaceModelsLoad_ = true;
+    statusBar()->showMessage(tr("The render starts when the face models have loaded…"));
+    return false;
+  }
   const Start started = session_->start(panel_->settings(), panel_->pooling());
   if (started == Start::NoContent)
     messages_->showMessage(MessageBar::Level::Warning,
@@ -646,6 +657,9 @@ bool MainWindow::loadPreset(const QString& path) {
     return false;
   }
   Preset preset = currentPreset();
+  // Before the model's layers are known, α and β are the model's to give
+  // unless the preset names them.
+  if (!panel_->hasLayers()) preset.settings.alphaFromModel = preset.settings.betaFromModel = true;
   try {
     loadPresetFile(path, preset);
   } catch (const std::exception& e) {

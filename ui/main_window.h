@@ -161,6 +161,7 @@ class MainWindow : public QMainWindow {
   StyleList* styles_ = nullptr;
   PreviewWidget* preview_ = nullptr;
   PortraitWatch* portrait_ = nullptr;
+  bool startWhenFaceModelsLoad_ = false;  // a Keep identity render waits for them
   LossChart* chart_ = nullptr;
   ParameterPanel* panel_ = nullptr;
   QSplitter* mainSplitter_ = nullptr;

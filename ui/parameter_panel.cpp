@@ -12,6 +12,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <limits>
+#include <utility>
 
 #include "ui/log_slider.h"
 #include "ui/scientific_spin_box.h"
@@ -270,13 +271,15 @@ void ParameterPanel::setModelLayers(const std::vector<std::string>& layers, cons
     if (allKnown) {
       applyLayerChoices(pendingLayers_->first, pendingLayers_->second);
       pendingLayers_.reset();
+      pendingAlpha_.reset();
+      pendingBeta_.reset();
       return;
     }
     pendingLayers_.reset();
   }
   applyLayerChoices(defaults.weights.styleLayers, defaults.contentLayer);
-  alpha_->setValue(defaults.weights.alpha);
-  beta_->setValue(defaults.weights.beta);
+  alpha_->setValue(std::exchange(pendingAlpha_, std::nullopt).value_or(defaults.weights.alpha));
+  beta_->setValue(std::exchange(pendingBeta_, std::nullopt).value_or(defaults.weights.beta));
 }
 
 void ParameterPanel::applyLayerChoices(const std::map<std::string, double>& styleLayers,
@@ -357,10 +360,13 @@ void ParameterPanel::setSettings(const RenderSettings& s) {
   preserveColors_->setCurrentIndex(std::max(0, preserveColors_->findData(int(s.preserveColors))));
   average_->setCurrentIndex(std::max(0, average_->findData(int(s.average))));
   averageDecay_->setValue(s.averageDecay);
-  if (hasLayers())
+  if (hasLayers()) {
     applyLayerChoices(s.weights.styleLayers, s.contentLayer);
-  else
+  } else {
     pendingLayers_ = std::make_pair(s.weights.styleLayers, s.contentLayer);
+    pendingAlpha_ = s.alphaFromModel ? std::nullopt : std::optional<double>(s.weights.alpha);
+    pendingBeta_ = s.betaFromModel ? std::nullopt : std::optional<double>(s.weights.beta);
+  }
 }
 
 Pooling ParameterPanel::pooling() const { return Pooling(pooling_->currentData().toInt()); }

@@ -123,6 +123,9 @@ class ParameterPanel : public QWidget {
   bool filling_ = false;
   // Layer choices from a preset that arrived before the model's layers.
   std::optional<std::pair<std::map<std::string, double>, std::string>> pendingLayers_;
+  // α and β that settings named before the model's layers arrived; the
+  // model's defaults fill in the ones they left to it.
+  std::optional<double> pendingAlpha_, pendingBeta_;
 };
 
 }  // namespace impasto

@@ -17,8 +17,10 @@
 #include <QTest>
 #include <QTimer>
 #include <QUrl>
+#include <filesystem>
 
 #include "core/io/image_io.h"
+#include "tests/support/test_paths.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/image_drop_zone.h"
 #include "ui/layer_viewer_dialog.h"
@@ -340,6 +342,39 @@ TEST(MainWindowTest, PresetsRoundTripThroughAFile) {
   EXPECT_FALSE(window->loadPreset(broken));
   EXPECT_EQ(panel->settings().size, 333);
   EXPECT_FALSE(window->messageBar()->text().isEmpty());
+}
+
+// `impasto --model FILE --preset P`: P is loaded while the model still
+// loads. The α and β that P names survive the model's arrival; what P leaves
+// out (the layers, and α here) comes from the model's defaults.
+TEST(MainWindowTest, APresetLoadedWhileTheModelLoadsKeepsTheWeightsItNames) {
+  const auto onnx = test::sharedDir() / "models" / "darknet-reference" / "darknet-reference-conv5.onnx";
+  if (test::sharedDir().empty() || !std::filesystem::exists(onnx))
+    GTEST_SKIP() << "needs the shared darknet model";
+  const QString preset = scratch(QStringLiteral("beta-only.json"));
+  {
+    QFile f(preset);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(R"({"beta": 1e6, "size": 96})");
+  }
+  const auto settingsAfterLoading = [&](bool withPreset) {
+    MainWindow window;
+    QSignalSpy ready(&window, &MainWindow::modelReady);
+    window.useModelArgument(QString::fromStdString(onnx.string()));
+    EXPECT_FALSE(window.parameters()->hasLayers());
+    if (withPreset) EXPECT_TRUE(window.loadPreset(preset));
+    EXPECT_TRUE(uitest::waitUntil([&] { return ready.count() == 1; }, 60000));
+    return window.parameters()->settings();
+  };
+  const RenderSettings defaults = settingsAfterLoading(false);
+  const RenderSettings loaded = settingsAfterLoading(true);
+  EXPECT_DOUBLE_EQ(loaded.weights.beta, 1e6);
+  EXPECT_NE(defaults.weights.beta, 1e6);
+  EXPECT_DOUBLE_EQ(loaded.weights.alpha, defaults.weights.alpha);
+  EXPECT_FALSE(loaded.weights.styleLayers.empty());
+  EXPECT_EQ(loaded.weights.styleLayers, defaults.weights.styleLayers);
+  EXPECT_EQ(loaded.contentLayer, defaults.contentLayer);
+  EXPECT_EQ(loaded.size, 96);
 }
 
 TEST(MainWindowTest, BuiltInPresetsShipInTheResources) {

@@ -232,6 +232,28 @@ TEST_F(PortraitGuardModelsTest, ModelsFoundLaterEnableTheControlsAndAnalyseTheCo
   EXPECT_TRUE(window.session()->faceModels());
 }
 
+// `impasto --start` with Keep identity on: the render is asked for while the
+// face models still load. It waits for them rather than run without the
+// guard, and its steps carry the identity term (0 at the first, where G is
+// still the photo).
+TEST_F(PortraitGuardModelsTest, ARenderStartedWhileTheFaceModelsLoadWaitsForThem) {
+  MainWindow window;
+  ASSERT_TRUE(window.portraitWatch()->modelsAvailable());
+  ASSERT_FALSE(window.portraitWatch()->models()) << "they load in the background";
+  uitest::prepareEndlessTinyRender(window, writeImage(QStringLiteral("penny.png"), paddedFace("penny1.png")),
+                                   160, 1e4, [](RenderSettings& s) { s.weights.identity = 100.0; });
+  QList<StepReport> reports;
+  QObject::connect(window.controller(), &RenderController::stepsReported, &window,
+                   [&](const QList<StepReport>& r) { reports += r; });
+  EXPECT_FALSE(window.startRender()) << "not yet";
+  EXPECT_FALSE(window.isRendering());
+  ASSERT_TRUE(waitUntil([&] { return reports.size() >= 3; }, 30000)) << "it starts once they are in";
+  EXPECT_TRUE(window.session()->faceModels());
+  EXPECT_GT(reports.back().identityLoss, 0.0);
+  window.stopRender();
+  ASSERT_TRUE(waitUntil([&] { return !window.isRendering(); }));
+}
+
 // Keep identity and the γ slider, dragged with the mouse while a portrait
 // renders: each new γ reaches the engine (the steps' new weights), and the
 // identity term is in J from the step it is on; unchecking turns it off.
