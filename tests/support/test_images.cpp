@@ -1,5 +1,8 @@
 #include "tests/support/test_images.h"
 
+#include <algorithm>
+#include <opencv2/imgproc.hpp>
+
 namespace impasto::test {
 
 cv::Mat stripedPainting(int width, int height) {
@@ -10,6 +13,15 @@ cv::Mat stripedPainting(int width, int height) {
       image.at<cv::Vec3f>(y, x) = {stripe, 1.0f - stripe, 0.3f};
     }
   return image;
+}
+
+cv::Mat faceWithContext(const cv::Mat& crop) {
+  const int border = std::max(crop.cols, crop.rows);
+  cv::Mat padded, blurred;
+  cv::copyMakeBorder(crop, padded, border, border, border, border, cv::BORDER_REPLICATE);
+  cv::GaussianBlur(padded, blurred, cv::Size(0, 0), border / 4.0);
+  crop.copyTo(blurred(cv::Rect(border, border, crop.cols, crop.rows)));
+  return blurred;
 }
 
 }  // namespace impasto::test

@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/io/image_io.h"
+#include "tests/support/test_images.h"
 #include "tests/support/test_paths.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/log_slider.h"
@@ -48,17 +49,7 @@ fs::path sharedFaceModels() {
 
 fs::path facePhoto(const std::string& name) { return test::sharedDir() / "images" / "faces" / name; }
 
-// A 150 px face crop with a blurred border of its own edges, its side each
-// way: the detector needs the context a photo has (bench/identity_bench.cpp).
-cv::Mat paddedFace(const std::string& name) {
-  const cv::Mat crop = loadImage(facePhoto(name));
-  const int border = std::max(crop.cols, crop.rows);
-  cv::Mat padded, blurred;
-  cv::copyMakeBorder(crop, padded, border, border, border, border, cv::BORDER_REPLICATE);
-  cv::GaussianBlur(padded, blurred, cv::Size(0, 0), border / 4.0);
-  crop.copyTo(blurred(cv::Rect(border, border, crop.cols, crop.rows)));
-  return blurred;
-}
+cv::Mat paddedFace(const std::string& name) { return test::faceWithContext(loadImage(facePhoto(name))); }
 
 QString writeImage(const QString& name, const cv::Mat& rgb) {
   const QString path = uitest::scratchPath(name);
