@@ -519,7 +519,7 @@ bool MainWindow::startRender() {
   using Start = StudioSession::StartResult;
   // The render takes the face models when it starts: one started while they
   // still load (a second or two after launch) would run without the guard.
-  if (panel_->settings().weights.identity > 0.0 && portrait_->modelsAvailable() && !portrait_->models()) {
+  if (panel_->weights().identity > 0.0 && portrait_->modelsAvailable() && !portrait_->models()) {
     startWhenFaceModelsLoad_ = true;
     statusBar()->showMessage(tr("The render starts when the face models have loaded…"));
     return false;

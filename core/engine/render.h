@@ -53,8 +53,9 @@ struct RenderJob {
   // The portrait guard's identity term, γ · Σ_faces ‖f(C_face) − f(G_face)‖²
   // with γ = settings.weights.identity (live, like α and β): with faceModels
   // set, the faces are found once in C at its own size, their aligned
-  // regions scaled to each level, and the term is evaluated whenever γ > 0. Without faceModels γ has no effect; renders of images
-  // without faces are unchanged.
+  // regions scaled to each level, and the term is evaluated whenever γ > 0.
+  // Without faceModels γ has no effect; renders of images without faces are
+  // unchanged.
   std::shared_ptr<const FaceModels> faceModels;
 };
 

@@ -124,6 +124,17 @@ FaceRect applyCut(const FaceRect& region, const FaceCut& cut, int imageWidth, in
   return clipToImage({cx - w / 2, cy - h / 2, w, h}, imageWidth, imageHeight);
 }
 
+std::vector<FaceRect> cutsOf(const FaceRect& region, const std::vector<FaceCut>& cuts, int imageWidth,
+                             int imageHeight, double minSide) {
+  std::vector<FaceRect> result;
+  if (region.width < 1 || region.height < 1) return result;
+  for (const FaceCut& cut : cuts) {
+    const FaceRect r = applyCut(region, cut, imageWidth, imageHeight);
+    if (r.width >= minSide && r.height >= minSide) result.push_back(r);
+  }
+  return result;
+}
+
 const std::vector<FaceCut>& identityTermCuts() {
   static const std::vector<FaceCut> cuts = {{0, 0, 1},        {-0.04, -0.04, 1}, {0.04, -0.04, 1},
                                             {-0.04, 0.04, 1}, {0.04, 0.04, 1},   {0, 0, 0.94},

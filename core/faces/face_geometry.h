@@ -68,6 +68,11 @@ struct FaceCut {
 // The region cut as `cut` says, clipped to the image (whole pixels).
 FaceRect applyCut(const FaceRect& region, const FaceCut& cut, int imageWidth, int imageHeight);
 
+// The region cut each way of `cuts`, leaving out cuts with a side below
+// minSide pixels (none for an empty region).
+std::vector<FaceRect> cutsOf(const FaceRect& region, const std::vector<FaceCut>& cuts, int imageWidth,
+                             int imageHeight, double minSide);
+
 // The cuts through which the identity term encodes a face: the aligned one,
 // four shifted diagonally by 4% and two 6% smaller and larger. A G that keeps
 // one exact crop close in the network's eyes can do it with a pattern that

@@ -35,11 +35,7 @@ IdentityTerm::IdentityTerm(const FaceModels& models, const at::Tensor& content, 
     if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 || region.right() > width ||
         region.bottom() > height)
       throw Error(ErrorKind::Internal, "IdentityTerm: a face region outside the image");
-    std::vector<FaceRect> cuts;
-    for (const FaceCut& cut : identityTermCuts()) {
-      const FaceRect r = applyCut(region, cut, width, height);
-      if (r.width >= 1 && r.height >= 1) cuts.push_back(r);
-    }
+    std::vector<FaceRect> cuts = cutsOf(region, identityTermCuts(), width, height, 1.0);
     targets_.push_back(encode(content.detach(), cuts));
     cuts_.push_back(std::move(cuts));
   }

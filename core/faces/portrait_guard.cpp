@@ -29,14 +29,11 @@ cv::Mat cropOf(const cv::Mat& image, const FaceRect& r) {
   return image(cv::Rect(int(r.x), int(r.y), int(r.width), int(r.height))).clone();
 }
 
-// The guard's cuts of one region that are large enough to encode.
-std::vector<FaceRect> guardCuts(const FaceRect& region, cv::Size size) {
-  std::vector<FaceRect> cuts;
-  if (region.width < 1 || region.height < 1) return cuts;
-  for (const FaceCut& cut : portraitGuardCuts()) {
-    const FaceRect r = applyCut(region, cut, size.width, size.height);
-    if (r.width >= 8 && r.height >= 8) cuts.push_back(r);
-  }
+// The guard's cuts of each region, those large enough to encode.
+std::vector<std::vector<FaceRect>> guardCuts(const std::vector<FaceRect>& regions, cv::Size size) {
+  std::vector<std::vector<FaceRect>> cuts;
+  for (const FaceRect& region : regions)
+    cuts.push_back(cutsOf(region, portraitGuardCuts(), size.width, size.height, 8.0));
   return cuts;
 }
 
@@ -44,16 +41,16 @@ std::vector<FaceRect> guardCuts(const FaceRect& region, cv::Size size) {
 
 std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const {
   const std::vector<FaceRect> regions = alignedRegionsAt(faces_, content_.size(), generated.size());
+  const std::vector<std::vector<FaceRect>> cuts = guardCuts(regions, generated.size());
   if (cachedSize_ != generated.size()) {
     cv::Mat scaled = content_;
     if (content_.size() != generated.size())
       cv::resize(content_, scaled, generated.size(), 0, 0,
                  generated.total() < content_.total() ? cv::INTER_AREA : cv::INTER_CUBIC);
     cachedDescriptors_.clear();
-    for (const FaceRect& region : regions) {
+    for (const std::vector<FaceRect>& faceCuts : cuts) {
       std::vector<std::vector<float>> perCut;
-      for (const FaceRect& cut : guardCuts(region, generated.size()))
-        perCut.push_back(models_.describe(cropOf(scaled, cut)));
+      for (const FaceRect& cut : faceCuts) perCut.push_back(models_.describe(cropOf(scaled, cut)));
       cachedDescriptors_.push_back(std::move(perCut));
     }
     cachedSize_ = generated.size();
@@ -62,15 +59,14 @@ std::vector<FaceIdentity> PortraitGuard::measure(const cv::Mat& generated) const
   for (std::size_t i = 0; i < regions.size(); ++i) {
     FaceIdentity identity;
     identity.box = regions[i];
-    const std::vector<FaceRect> cuts = guardCuts(regions[i], generated.size());
-    if (cuts.empty()) {
+    if (cuts[i].empty()) {
       identity.distance = std::numeric_limits<double>::infinity();
     } else {
       identity.distance = 0;
-      for (std::size_t k = 0; k < cuts.size(); ++k)
+      for (std::size_t k = 0; k < cuts[i].size(); ++k)
         identity.distance = std::max(
             identity.distance,
-            descriptorDistance(cachedDescriptors_[i][k], models_.describe(cropOf(generated, cuts[k]))));
+            descriptorDistance(cachedDescriptors_[i][k], models_.describe(cropOf(generated, cuts[i][k]))));
     }
     identity.samePerson = identity.distance < threshold_;
     result.push_back(identity);
